@@ -1,0 +1,30 @@
+# probevision: a thin wrapper over Meson.
+#   make demo   install what is missing, build, run the job on the simulated station
+#   make test   install what is missing, build, run the whole suite (plain, ASan+UBSan, TSan)
+#   make deps | build | clean
+
+BUILD   ?= build
+MESON   ?= meson
+DEMO_ARGS ?=
+
+.PHONY: all deps build demo test clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja: | deps
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized -Dwerror=true
+
+build: deps $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD)
+
+demo: build
+	$(BUILD)/probevision run --db results.db $(DEMO_ARGS)
+
+test: deps
+	@scripts/run-tests
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan

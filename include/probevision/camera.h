@@ -1,0 +1,135 @@
+/* probevision camera: the camera driver interface, the acquisition worker
+ * that is the only caller of a driver, and the drivers (sim; aravis later).
+ *
+ * One thread, named "camera", owns the driver: it opens it, allocates the
+ * frame pool from the payload size the driver reports, grabs continuously
+ * into pool frames and publishes the good ones. Every grab result is
+ * classified (ok / timeout / incomplete / disconnected / fatal) and counted.
+ * Consecutive failures escalate: retry, then restart the stream after
+ * `retries_before_restart` timeouts, then close and reopen the driver after
+ * `restarts_before_reopen` restarts, with exponential backoff between
+ * reopen attempts. Every escalation is logged with the thread list.
+ */
+#ifndef PROBEVISION_CAMERA_H
+#define PROBEVISION_CAMERA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probevision/core.h"
+#include "probevision/frame.h"
+#include "probevision/image.h"
+#include "probevision/scene.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- types ------------------------------------------------------------ */
+
+typedef struct pv_camera_info {
+  int width, height;
+  pv_pixfmt format;
+  size_t payload;   /* bytes one frame needs */
+  double fps;       /* nominal frame rate (0: as fast as possible) */
+  char model[64];
+} pv_camera_info;
+
+/* Driver-side stream statistics (zeros where a driver has none). */
+typedef struct pv_stream_stats {
+  uint64_t completed, failures, underruns, missing_frames, resent_packets;
+} pv_stream_stats;
+
+/* A camera driver: a table of functions over a driver object `self`.
+ * All are called from the camera thread only, except create/destroy of the
+ * driver object itself. Results are pv_status; grab's result is one of
+ * PV_OK, PV_ETIMEDOUT (no frame before the timeout), PV_EINCOMPLETE,
+ * PV_EDISCONNECTED, PV_EFATAL. */
+typedef struct pv_camera_driver {
+  const char *name;
+  int (*open)(void *self, pv_camera_info *info, pv_error *err);
+  int (*start)(void *self);
+  /* Waits for the next frame and copies it into `into` (capacity bytes at
+   * into->data); sets width, height, stride, format, size, exposure_ns and
+   * the truth fields. Must not allocate. */
+  int (*grab)(void *self, pv_frame *into, int timeout_ms);
+  int (*stop)(void *self);
+  void (*close)(void *self);
+  void (*get_stats)(void *self, pv_stream_stats *out); /* may be NULL */
+  void (*destroy)(void *self); /* frees the driver object */
+} pv_camera_driver;
+
+typedef struct pv_camera_params {
+  int buffers;                /* frames in the pool (default 4) */
+  int grab_timeout_ms;        /* per grab (default 1000) */
+  int retries_before_restart; /* consecutive timeouts (default 3) */
+  int restarts_before_reopen; /* consecutive restarts (default 2) */
+  int reopen_backoff_ms;      /* first backoff, doubles (default 200) */
+  int reopen_backoff_max_ms;  /* (default 5000) */
+} pv_camera_params;
+
+typedef struct pv_camera_counters {
+  uint64_t frames;       /* grab results seen (every class) */
+  uint64_t ok;           /* good frames published */
+  uint64_t timeouts, incomplete, disconnected, fatal;
+  uint64_t dropped;      /* good frames dropped: no free pool frame */
+  uint64_t restarts, reopens;
+  double fps;            /* published frames per second, recent */
+  pv_stream_stats stream;
+  int connected;         /* 1 while the driver is open and streaming */
+} pv_camera_counters;
+
+typedef struct pv_camera pv_camera;
+
+/* Simulated camera: renders the scene at the truth source's position at
+ * exposure time. */
+typedef struct pv_sim_camera_params {
+  int width, height;  /* default 2448 x 2048 */
+  pv_pixfmt format;   /* default BAYER_BG8 */
+  double fps;         /* default 16 */
+  double speed;       /* time scale: 1 real time, 0 as fast as possible */
+  /* faults (probabilities per frame; 0 = none) for tests */
+  double fault_nodata;
+  double fault_incomplete;
+  uint64_t seed;
+} pv_sim_camera_params;
+
+/* ---- functions -------------------------------------------------------- */
+
+void pv_camera_params_default(pv_camera_params *p);
+
+/* Starts the camera thread over driver `drv` with driver object `self`
+ * (ownership of self passes to the camera: destroyed by pv_camera_destroy
+ * through drv->destroy, also on failure). Returns once the first open has
+ * succeeded (the pool is then allocated and streaming has started) or
+ * failed (the error, with err filled). */
+int pv_camera_create(const pv_camera_driver *drv, void *self,
+                     const pv_camera_params *params, pv_camera **out,
+                     pv_error *err);
+
+/* Leases the newest frame exposed strictly after newer_than_ns, waiting up
+ * to timeout_ms. PV_ETIMEDOUT if none came in time. Thread-safe: any number
+ * of reader threads. Release the lease with pv_lease_release. */
+int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,
+                         int timeout_ms, pv_lease *out);
+
+/* The camera info from the last open. Thread-safe. */
+void pv_camera_get_info(pv_camera *cam, pv_camera_info *out);
+/* A consistent copy of the counters. Thread-safe. */
+void pv_camera_get_counters(pv_camera *cam, pv_camera_counters *out);
+
+/* Stops the thread, closes and destroys the driver, frees the pool. No lease
+ * may be outstanding. Accepts NULL. */
+void pv_camera_destroy(pv_camera *cam);
+
+/* The simulated driver. The scene and truth source are borrowed (must
+ * outlive the camera). Returns the driver table and a new driver object. */
+void pv_sim_camera_params_default(pv_sim_camera_params *p);
+int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
+                      pv_truth_source truth, const pv_camera_driver **drv,
+                      void **self);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PROBEVISION_CAMERA_H */

@@ -1,0 +1,95 @@
+/* probevision frame: camera frames, a fixed pool of them, and read-only
+ * leases on the latest one.
+ *
+ * The pool holds N frames allocated once (pv_frame_pool_create). One writer
+ * (the acquisition worker) takes a free frame, fills it, and publishes it as
+ * the latest; readers wait for a frame exposed after a given time and hold a
+ * counted lease on it. Invariants:
+ * - a frame with a lease is never handed to the writer;
+ * - a frame being written is never leased (readers only see published ones);
+ * - the writer never blocks on readers: when no frame is free it drops the
+ *   new picture and counts the drop;
+ * - nothing is allocated after create.
+ * All functions are thread-safe unless stated otherwise.
+ */
+#ifndef PROBEVISION_FRAME_H
+#define PROBEVISION_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probevision/core.h"
+#include "probevision/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- types ------------------------------------------------------------ */
+
+typedef struct pv_frame {
+  uint64_t seq;        /* 1, 2, ... in order of publication */
+  int64_t exposure_ns; /* start of exposure, monotonic (pv_now_ns clock) */
+  int width, height, stride;
+  pv_pixfmt format;
+  size_t size;         /* bytes of image data in data */
+  size_t capacity;     /* bytes allocated at data */
+  uint8_t *data;
+  int has_truth;       /* simulated cameras: the true stage position at */
+  double truth_x_um;   /*   exposure (else has_truth == 0) */
+  double truth_y_um;
+} pv_frame;
+
+typedef struct pv_frame_pool pv_frame_pool;
+
+/* A read-only hold on one published frame. Release exactly once. */
+typedef struct pv_lease {
+  const pv_frame *frame;
+  pv_frame_pool *pool;
+  int slot;
+} pv_lease;
+
+typedef struct pv_frame_pool_stats {
+  uint64_t published; /* frames published */
+  uint64_t dropped;   /* pictures dropped because no frame was free */
+  int leased;         /* leases currently held */
+  int count;          /* frames in the pool */
+} pv_frame_pool_stats;
+
+/* ---- functions -------------------------------------------------------- */
+
+/* Allocates `count` frames (2 <= count <= PV_FRAME_POOL_MAX) of `capacity`
+ * bytes each. */
+int pv_frame_pool_create(int count, size_t capacity, pv_frame_pool **out);
+/* Frees the pool. No lease may be outstanding and no thread may be waiting. */
+void pv_frame_pool_destroy(pv_frame_pool *pool);
+
+/* Writer side (one writer thread). Returns a free frame to fill, or NULL
+ * (and counts a drop) when every frame is leased or latest-and-leased. */
+pv_frame *pv_frame_pool_acquire(pv_frame_pool *pool);
+/* Publishes a filled frame: assigns its seq, makes it the latest, wakes
+ * waiters. */
+void pv_frame_pool_publish(pv_frame_pool *pool, pv_frame *frame);
+/* Gives back an acquired frame without publishing it (failed grab). */
+void pv_frame_pool_discard(pv_frame_pool *pool, pv_frame *frame);
+
+/* Reader side. Waits until the latest published frame was exposed strictly
+ * after newer_than_ns, then leases it. PV_ETIMEDOUT after timeout_ms,
+ * PV_ECANCELED once the pool is closed. */
+int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
+                       int timeout_ms, pv_lease *out);
+/* Releases a lease (no-op on a zeroed lease; zeroes it). */
+void pv_lease_release(pv_lease *lease);
+
+/* Wakes every waiter with PV_ECANCELED and refuses new waits. */
+void pv_frame_pool_close(pv_frame_pool *pool);
+void pv_frame_pool_get_stats(pv_frame_pool *pool, pv_frame_pool_stats *out);
+
+/* ---- constants -------------------------------------------------------- */
+
+#define PV_FRAME_POOL_MAX 64
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PROBEVISION_FRAME_H */

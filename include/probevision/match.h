@@ -1,0 +1,81 @@
+/* probevision match: template matching by normalised cross-correlation.
+ *
+ * Scores follow OpenCV's TM_CCOEFF_NORMED: for template T (w x h) placed with
+ * top-left (u, v) on image I,
+ *   score = sum (T' . I') / sqrt(sum T'^2 . sum I'^2)
+ * with T' = T - mean(T), I' = I - mean(I over the window). A window or
+ * template with zero variance scores 0 (never NaN, never 1).
+ *
+ * Positions are centres in the convention of DESIGN.md: pixel (i, j) has its
+ * centre at (i, j), so the placement (u, v) has centre
+ * (u + (w-1)/2, v + (h-1)/2). Reported positions are sub-pixel.
+ *
+ * Memory: pv_matcher_create allocates every buffer for the largest image
+ * (max_w x max_h); pv_matcher_find allocates nothing.
+ * Threads: a matcher is used by one thread at a time; distinct matchers are
+ * independent.
+ */
+#ifndef PROBEVISION_MATCH_H
+#define PROBEVISION_MATCH_H
+
+#include "probevision/core.h"
+#include "probevision/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- types ------------------------------------------------------------ */
+
+typedef struct pv_match_params {
+  double threshold; /* report matches scoring >= threshold (default 0.5) */
+  int max_results;  /* at most this many (default 16) */
+  double overlap;   /* non-maximum suppression: two matches whose template
+                       rectangles overlap by more than this fraction of the
+                       template area are the same instance (default 0.25) */
+  int threads;      /* worker threads for the search (default 1); never
+                       changes the answer */
+  int subpixel;     /* refine positions below one pixel (default 1) */
+} pv_match_params;
+
+typedef struct pv_match {
+  double x;     /* centre, image pixels */
+  double y;
+  double score; /* TM_CCOEFF_NORMED at the reported integer placement */
+} pv_match;
+
+typedef struct pv_matcher pv_matcher;
+
+/* ---- functions -------------------------------------------------------- */
+
+void pv_match_params_default(pv_match_params *p);
+
+/* Creates a matcher for images up to max_w x max_h. The template is copied
+ * (the caller keeps ownership of templ). PV_EINVAL if the template is empty
+ * or larger than max_w x max_h, or a parameter is out of range. */
+int pv_matcher_create(int max_w, int max_h, const pv_image *templ,
+                      const pv_match_params *params, pv_matcher **out);
+
+/* Finds instances of the template in image (at most max_w x max_h).
+ * Writes up to max_out matches scoring >= threshold into out, best first,
+ * no two overlapping (see overlap). Returns how many, or a negative
+ * pv_status (PV_EINVAL: image larger than the matcher's maximum, or smaller
+ * than the template). Allocates nothing. */
+int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
+                    int max_out);
+
+/* Exact TM_CCOEFF_NORMED of the template at top-left placement (u, v),
+ * computed directly (reference for tests and verification). */
+double pv_ncc_at(const pv_image *image, const pv_image *templ, int u, int v);
+
+void pv_matcher_destroy(pv_matcher *m);
+
+/* ---- constants -------------------------------------------------------- */
+
+#define PV_MATCH_MIN_TEMPLATE 8
+#define PV_MATCH_MAX_TEMPLATE 1024
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PROBEVISION_MATCH_H */

@@ -1,0 +1,77 @@
+/* probevision stage: the stage driver interface and drivers (sim; sentio
+ * later).
+ *
+ * Positions are micrometres in the stage's frame. A stage is owned by one
+ * thread (the stepper); no function here is thread-safe against another
+ * call on the same stage, except the simulated stage's truth source.
+ */
+#ifndef PROBEVISION_STAGE_H
+#define PROBEVISION_STAGE_H
+
+#include <stdint.h>
+
+#include "probevision/core.h"
+#include "probevision/scene.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- types ------------------------------------------------------------ */
+
+typedef struct pv_stage_driver {
+  const char *name;
+  int (*connect)(void *self, pv_error *err);
+  int (*move_abs)(void *self, double x_um, double y_um, pv_error *err);
+  int (*move_rel)(void *self, double dx_um, double dy_um, pv_error *err);
+  /* Blocks until the last move has ended and the stage has settled; sets
+   * *t_settled_ns (monotonic) to the moment it settled. */
+  int (*wait_settled)(void *self, int64_t *t_settled_ns, pv_error *err);
+  /* The position the stage reports (its encoders / controller). */
+  int (*get_position)(void *self, double *x_um, double *y_um, pv_error *err);
+  /* The true position (simulated stages only; else PV_EUNSUPPORTED). */
+  int (*get_truth)(void *self, double *x_um, double *y_um);
+  void (*destroy)(void *self);
+} pv_stage_driver;
+
+typedef struct pv_stage pv_stage;
+
+typedef struct pv_sim_stage_params {
+  double speed_um_s;     /* travel speed (default 50000) */
+  double settle_ms;      /* settle time after a move (default 30) */
+  double error_frac;     /* landing error, fraction of the move length
+                            (default 0.01) */
+  double error_um;       /* plus a random error of this sigma (default 0.3) */
+  double backlash_um;    /* lost motion on direction reversal (default 2) */
+  double x_min_um, x_max_um, y_min_um, y_max_um; /* travel range */
+  double speed;          /* time scale: 1 real time, 0 as fast as possible */
+  double fault_error;    /* probability a move fails (tests) */
+  uint64_t seed;
+} pv_sim_stage_params;
+
+/* ---- functions -------------------------------------------------------- */
+
+/* Wraps a driver object (ownership of self passes to the stage). */
+int pv_stage_create(const pv_stage_driver *drv, void *self, pv_stage **out);
+void pv_stage_destroy(pv_stage *st);
+const char *pv_stage_driver_name(const pv_stage *st);
+
+int pv_stage_connect(pv_stage *st, pv_error *err);
+int pv_stage_move_abs(pv_stage *st, double x_um, double y_um, pv_error *err);
+int pv_stage_move_rel(pv_stage *st, double dx_um, double dy_um,
+                      pv_error *err);
+int pv_stage_wait_settled(pv_stage *st, int64_t *t_settled_ns, pv_error *err);
+int pv_stage_get_position(pv_stage *st, double *x_um, double *y_um,
+                          pv_error *err);
+int pv_stage_get_truth(pv_stage *st, double *x_um, double *y_um);
+
+/* The simulated stage. Its truth source (for the simulated camera) stays
+ * valid until the stage is destroyed and is thread-safe. */
+void pv_sim_stage_params_default(pv_sim_stage_params *p);
+int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out);
+pv_truth_source pv_sim_stage_truth(pv_stage *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PROBEVISION_STAGE_H */
