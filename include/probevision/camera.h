@@ -87,7 +87,9 @@ typedef struct pv_sim_camera_params {
   int width, height;  /* default 2448 x 2048 */
   pv_pixfmt format;   /* default BAYER_BG8 */
   double fps;         /* default 16 */
-  double speed;       /* time scale: 1 real time, 0 as fast as possible */
+  double speed;       /* time scale: 1 real time, 0 as fast as possible;
+                         every duration is multiplied by it (0.1: ten
+                         times faster) */
   /* faults (probabilities per frame; 0 = none) for tests */
   double fault_nodata;
   double fault_incomplete;
@@ -118,8 +120,12 @@ void pv_camera_get_info(pv_camera *cam, pv_camera_info *out);
 /* A consistent copy of the counters. Thread-safe. */
 void pv_camera_get_counters(pv_camera *cam, pv_camera_counters *out);
 
+/* Statistics of the camera's frame pool (leases held, drops). Thread-safe. */
+void pv_camera_get_pool_stats(pv_camera *cam, pv_frame_pool_stats *out);
+
 /* Stops the thread, closes and destroys the driver, frees the pool. No lease
- * may be outstanding. Accepts NULL. */
+ * may be outstanding; threads blocked in pv_camera_wait_frame return
+ * PV_ECANCELED (destroy waits until they have left). Accepts NULL. */
 void pv_camera_destroy(pv_camera *cam);
 
 /* The simulated driver. The scene and truth source are borrowed (must

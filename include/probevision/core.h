@@ -117,6 +117,13 @@ void pv_logv(pv_log_level level, const char *fmt, va_list ap);
 /* Not thread-safe against concurrent pv_log: call at start-up. */
 void pv_log_set_level(pv_log_level min);
 void pv_log_set_stream(FILE *stream); /* NULL: stderr. Not owned. */
+/* A status line (progress bar) kept at the bottom of a terminal log
+ * stream: log lines are written above it and it is redrawn after each.
+ * NULL removes it. Does nothing unless the log stream is a terminal.
+ * Thread-safe. */
+void pv_log_status_line(const char *text);
+/* 1 if the log stream is a terminal. */
+int pv_log_is_tty(void);
 /* Parses "debug", "info", "warn", "error"; -1 when unknown. */
 int pv_log_level_parse(const char *s);
 const char *pv_log_level_name(pv_log_level level);

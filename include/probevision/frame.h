@@ -74,14 +74,15 @@ void pv_frame_pool_publish(pv_frame_pool *pool, pv_frame *frame);
 void pv_frame_pool_discard(pv_frame_pool *pool, pv_frame *frame);
 
 /* Reader side. Waits until the latest published frame was exposed strictly
- * after newer_than_ns, then leases it. PV_ETIMEDOUT after timeout_ms,
- * PV_ECANCELED once the pool is closed. */
+ * after newer_than_ns, then leases it. PV_ETIMEDOUT after timeout_ms (0:
+ * only looks; < 0: no deadline), PV_ECANCELED once the pool is closed. */
 int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
                        int timeout_ms, pv_lease *out);
 /* Releases a lease (no-op on a zeroed lease; zeroes it). */
 void pv_lease_release(pv_lease *lease);
 
-/* Wakes every waiter with PV_ECANCELED and refuses new waits. */
+/* Wakes every waiter with PV_ECANCELED and refuses new waits; returns once
+ * every waiter has left pv_frame_pool_wait. */
 void pv_frame_pool_close(pv_frame_pool *pool);
 void pv_frame_pool_get_stats(pv_frame_pool *pool, pv_frame_pool_stats *out);
 

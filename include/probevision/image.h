@@ -69,6 +69,11 @@ int pv_frame_to_luma(const uint8_t *src, int w, int h, int stride,
 int pv_frame_to_luma_bin2(const uint8_t *src, int w, int h, int stride,
                           pv_pixfmt fmt, pv_image *dst);
 
+/* Colour of the Bayer site at pixel (x, y) of a frame in format fmt:
+ * 0 = red, 1 = green, 2 = blue; -1 for Mono8 or an unknown format.
+ * Thread-safe, pure. */
+int pv_bayer_site_colour(pv_pixfmt fmt, int x, int y);
+
 /* Files. Readers accept 8-bit or 16-bit grey, grey+alpha, RGB(A) PNG and
  * P2/P5 PGM (maxval up to 65535), convert to 8-bit luma, and reject images
  * larger than PV_IMAGE_MAX_DIM per side or PV_IMAGE_MAX_PIXELS in all, or

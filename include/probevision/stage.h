@@ -42,9 +42,11 @@ typedef struct pv_sim_stage_params {
   double error_frac;     /* landing error, fraction of the move length
                             (default 0.01) */
   double error_um;       /* plus a random error of this sigma (default 0.3) */
-  double backlash_um;    /* lost motion on direction reversal (default 2) */
+  double backlash_um;    /* lost motion on direction reversal (default 0.5) */
   double x_min_um, x_max_um, y_min_um, y_max_um; /* travel range */
-  double speed;          /* time scale: 1 real time, 0 as fast as possible */
+  double speed;          /* time scale: 1 real time, 0 as fast as possible;
+                            durations are multiplied by it (0.1: ten times
+                            faster) */
   double fault_error;    /* probability a move fails (tests) */
   uint64_t seed;
 } pv_sim_stage_params;

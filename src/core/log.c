@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "probevision/core.h"
 
@@ -17,6 +18,10 @@ static pv_log_level pv__log_min = PV_LOG_INFO;
 static FILE *pv__log_stream; /* NULL: stderr */
 static pv_event pv__ring[PV_EVENT_RING_SIZE];
 static uint64_t pv__ring_total; /* events ever recorded; next slot = total % size */
+
+/* The terminal's status line (a progress bar), redrawn under log lines. */
+static char pv__status_line[256];
+static int pv__status_tty = -1; /* -1: not yet known */
 
 static const char *const pv__level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -61,7 +66,10 @@ void pv_logv(pv_log_level level, const char *fmt, va_list ap) {
   pv__ring_total++;
   if (n > 0) {
     FILE *out = pv__log_stream ? pv__log_stream : stderr;
+    int bar = pv__status_line[0] != '\0';
+    if (bar) fputs("\r\033[K", out);
     fwrite(line, 1, (size_t)n, out);
+    if (bar) fputs(pv__status_line, out);
     fflush(out);
   }
   pthread_mutex_unlock(&pv__log_lock);
@@ -72,6 +80,24 @@ void pv_log(pv_log_level level, const char *fmt, ...) {
   va_start(ap, fmt);
   pv_logv(level, fmt, ap);
   va_end(ap);
+}
+
+void pv_log_status_line(const char *text) {
+  pthread_mutex_lock(&pv__log_lock);
+  FILE *out = pv__log_stream ? pv__log_stream : stderr;
+  if (pv__status_tty < 0) pv__status_tty = isatty(fileno(out));
+  if (pv__status_tty) {
+    snprintf(pv__status_line, sizeof pv__status_line, "%s", text ? text : "");
+    fputs("\r\033[K", out);
+    if (text != NULL) fputs(pv__status_line, out);
+    fflush(out);
+  }
+  pthread_mutex_unlock(&pv__log_lock);
+}
+
+int pv_log_is_tty(void) {
+  FILE *out = pv__log_stream ? pv__log_stream : stderr;
+  return isatty(fileno(out));
 }
 
 int pv_events_snapshot(pv_event *out, int max) {

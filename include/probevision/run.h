@@ -1,0 +1,234 @@
+/* probevision run: the target list, the results journal (SQLite), the
+ * measurement hook and the sequencer that steps through the targets,
+ * aligns each one by vision and records it.
+ *
+ * Threads: a sequencer, its journal and its stage belong to one thread (the
+ * stepper); targets are plain data (read-only use from any thread).
+ * Coordinates are stage micrometres throughout.
+ */
+#ifndef PROBEVISION_RUN_H
+#define PROBEVISION_RUN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probevision/camera.h"
+#include "probevision/core.h"
+#include "probevision/match.h"
+#include "probevision/scene.h"
+#include "probevision/stage.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- constants -------------------------------------------------------- */
+
+#define PV_TARGETS_MAX 1000000      /* rows in a targets file */
+#define PV_TARGETS_LINE_MAX 4096    /* bytes in one line (without newline) */
+#define PV_TARGET_NAME_MAX 64       /* name bytes including the NUL */
+#define PV_MEASURE_OUTPUT_MAX 4096  /* hook stdout bytes kept */
+#define PV_POINT_ERROR_MAX (PV_ERROR_MSG_MAX + 64) /* error text per point */
+#define PV_HASH_HEX 17              /* 16 hex digits and the NUL */
+
+/* ---- targets ---------------------------------------------------------- */
+
+typedef struct pv_target {
+  int64_t index;                 /* >= 0, unique in a list */
+  double x_um, y_um;
+  char name[PV_TARGET_NAME_MAX]; /* "" when the file has no names */
+} pv_target;
+
+typedef struct pv_targets {
+  pv_target *items; /* count entries, in file order; owned */
+  int count;
+} pv_targets;
+
+/* Reads a CSV targets file: a header naming the columns (index, x_um, y_um
+ * or index, x_mm, y_mm, optional name; any order), then one row per
+ * target; blank lines and '#' comments skipped. Malformed input: PV_EPARSE
+ * with "FILE:LINE: ..." in err; unreadable: PV_EIO. On success *out owns
+ * the list (free with pv_targets_free); on failure *out is empty. */
+int pv_targets_load(const char *path, pv_targets *out, pv_error *err);
+/* The built-in demo list: n points over the scene's dies in order (die
+ * i % die_count), index i, name "die-C-R", at pv_scene_die_mark. */
+int pv_targets_generate(const pv_scene *scene, int n, pv_targets *out);
+/* Frees the list and zeroes *t. Accepts NULL and an empty list. */
+void pv_targets_free(pv_targets *t);
+/* FNV-1a 64 of the canonical text "index,x,y,name\n" per target (%.17g
+ * numbers), so equal lists hash equal whatever their file's units. */
+uint64_t pv_targets_hash(const pv_targets *t);
+
+/* FNV-1a 64 of n bytes continuing from h (start with PV_FNV1A64_INIT), and
+ * its 16-digit lower-case hex form. */
+#define PV_FNV1A64_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t pv_fnv1a64(uint64_t h, const void *data, size_t n);
+void pv_hash_hex(uint64_t h, char out[PV_HASH_HEX]);
+
+/* ---- point results ---------------------------------------------------- */
+
+#define PV_POINT_STATUS_MAP(XX)                                                \
+  XX(OK, "ok")                                                                 \
+  XX(NO_MATCH, "no_match")                                                     \
+  XX(LOW_SCORE, "low_score")                                                   \
+  XX(NOT_CONVERGED, "not_converged")                                           \
+  XX(CAMERA_ERROR, "camera_error")                                             \
+  XX(STAGE_ERROR, "stage_error")                                               \
+  XX(MEASURE_FAILED, "measure_failed")                                         \
+  XX(SKIPPED, "skipped")
+
+typedef enum pv_point_status {
+#define PV__POINT_STATUS_ENUM(name, text) PV_POINT_##name,
+  PV_POINT_STATUS_MAP(PV__POINT_STATUS_ENUM)
+#undef PV__POINT_STATUS_ENUM
+  PV_POINT_STATUS_COUNT
+} pv_point_status;
+
+/* "no_match" etc.; "?" when out of range. Static strings, thread-safe. */
+const char *pv_point_status_name(pv_point_status s);
+/* Back from the name; -1 when unknown. */
+int pv_point_status_parse(const char *name);
+
+/* One point's outcome. A double that is NAN is stored as NULL (does not
+ * apply / never measured); so is an empty error, and measure_output unless
+ * `measured` is set. Times are wall-clock ns (pv_wall_ns). */
+typedef struct pv_point_result {
+  int64_t idx;
+  char name[PV_TARGET_NAME_MAX];
+  double x_target_um, y_target_um;
+  double x_final_um, y_final_um; /* the stage's reported position */
+  double residual_um;            /* last measured |offset| */
+  double score;                  /* match score of the chosen match */
+  int iterations;                /* frames matched */
+  pv_point_status status;
+  double truth_error_um;         /* simulated stages only */
+  int measured;                  /* the hook ran: measure_output applies */
+  char measure_output[PV_MEASURE_OUTPUT_MAX + 1];
+  char error[PV_POINT_ERROR_MAX];
+  int64_t started_wall_ns, finished_wall_ns;
+} pv_point_result;
+
+/* ---- journal ---------------------------------------------------------- */
+
+typedef enum pv_run_status {
+  PV_RUN_RUNNING, PV_RUN_FINISHED, PV_RUN_ABORTED
+} pv_run_status;
+
+typedef struct pv_journal pv_journal;
+
+/* Opens (creating if needed) the SQLite results file: WAL journal,
+ * synchronous=FULL, 5 s busy timeout, schema created or verified. A file
+ * that is not SQLite or holds other tables of the same names: PV_EDB with
+ * the path in err. One thread at a time per journal. */
+int pv_journal_open(const char *path, pv_journal **out, pv_error *err);
+void pv_journal_close(pv_journal *j); /* accepts NULL */
+
+/* Inserts a run with status 'running'; hashes are pv_hash_hex strings and
+ * config_text the effective configuration (all copied). */
+int pv_journal_begin_run(pv_journal *j, const char *config_hash,
+                         const char *targets_hash, const char *config_text,
+                         int64_t *run_id, pv_error *err);
+/* The newest run still 'running', with its hashes; PV_ENOTFOUND if none. */
+int pv_journal_last_unfinished(pv_journal *j, int64_t *run_id,
+                               char config_hash[PV_HASH_HEX],
+                               char targets_hash[PV_HASH_HEX], pv_error *err);
+/* For each target position i sets recorded[i] to 1 when the run already
+ * holds a point with targets->items[i].index, else 0. Returns how many are
+ * recorded (>= 0) or a negative status. */
+int pv_journal_recorded(pv_journal *j, int64_t run_id,
+                        const pv_targets *targets, unsigned char *recorded,
+                        pv_error *err);
+/* Inserts one point in one transaction. A point already recorded for
+ * (run_id, idx) is never replaced: PV_ECONFLICT. */
+int pv_journal_record(pv_journal *j, int64_t run_id,
+                      const pv_point_result *p, pv_error *err);
+/* Sets the run's status and finished_at (now). */
+int pv_journal_finish_run(pv_journal *j, int64_t run_id, pv_run_status st,
+                          pv_error *err);
+
+/* ---- measurement hook ------------------------------------------------- */
+
+typedef struct pv_measure_env {
+  int64_t run_id, index;
+  const char *name;
+  double x_um, y_um;
+} pv_measure_env;
+
+/* Runs `/bin/sh -c command` in its own process group with PV_RUN,
+ * PV_INDEX, PV_NAME, PV_X_UM, PV_Y_UM added to the environment. Keeps the
+ * first min(cap - 1, PV_MEASURE_OUTPUT_MAX) bytes of its stdout in out
+ * (NUL-terminated; the rest is read and discarded); stderr is inherited.
+ * *exit_status: the exit code, 128 + signal if killed, -1 if unknown.
+ * PV_ETIMEDOUT (group killed) after timeout_s (<= 0: no limit); PV_ECHILD
+ * on a non-zero exit or a signal. Thread-safe (fork/exec only; no global state). */
+int pv_measure_run(const char *command, double timeout_s,
+                   const pv_measure_env *env, char *out, size_t cap,
+                   int *exit_status, pv_error *err);
+
+/* ---- sequencer -------------------------------------------------------- */
+
+typedef struct pv_sequencer_params {
+  double tolerance_um;   /* converged when |offset| <= this (default 2) */
+  int max_iterations;    /* frames per point (default 3) */
+  int match_every;       /* align every n-th point, by position (default 1) */
+  double min_score;      /* below: low_score (default 0.5) */
+  int frame_timeout_ms;  /* per wait for a fresh frame (default 2000) */
+  int frame_retries;     /* extra waits before camera_error (default 2) */
+  double um_per_px;      /* calibration (default 1.5) */
+  int flip_x, flip_y, swap_xy; /* image -> stage axes (swap first) */
+  int stage_retries;     /* extra move attempts before stage_error (2) */
+  char measure_command[512]; /* "" = no hook */
+  double measure_timeout_s;  /* (default 60) */
+} pv_sequencer_params;
+
+typedef struct pv_sequencer_io {
+  pv_camera *cam;
+  pv_stage *stage;
+  pv_matcher *matcher;
+  pv_journal *journal;
+  int64_t run_id;
+} pv_sequencer_io;
+
+typedef struct pv_run_summary {
+  int counts[PV_POINT_STATUS_COUNT];
+  int done;                   /* points processed in this call */
+  double residual_mean_um, residual_max_um;  /* NAN when none */
+  double truth_mean_um, truth_max_um;        /* NAN when none */
+  double elapsed_s;
+  int stopped;                /* the stop flag ended the run early */
+  int frames;                 /* frames matched */
+  /* min over used frames of exposure_ns - t_settled (always > 0);
+   * INT64_MAX when no frame was used */
+  int64_t min_settle_margin_ns;
+} pv_run_summary;
+
+/* Called after each point (in the sequencer's thread). */
+typedef void (*pv_progress_cb)(void *ctx, int done, int total,
+                               const pv_point_result *last);
+
+typedef struct pv_sequencer pv_sequencer;
+
+void pv_sequencer_params_default(pv_sequencer_params *p);
+/* Allocates everything the point loop needs (a max_w x max_h luma image,
+ * the match list). io's objects are borrowed and must outlive the
+ * sequencer. */
+int pv_sequencer_create(const pv_sequencer_params *p,
+                        const pv_sequencer_io *io, int max_w, int max_h,
+                        pv_sequencer **out);
+void pv_sequencer_destroy(pv_sequencer *s); /* accepts NULL */
+
+/* Runs target positions first_pos .. first_pos + npoints - 1, skipping a
+ * position whose skip[pos] is set (skip may be NULL). Each point is
+ * recorded in the journal before the next starts. *stop (may be NULL) is
+ * checked between points. Returns PV_OK when the points ran (failed points
+ * included), or the journal's error (fatal: a result is never dropped). */
+int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
+                     const unsigned char *skip, int first_pos, int npoints,
+                     pv_progress_cb progress, void *ctx,
+                     volatile sig_atomic_t *stop, pv_run_summary *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PROBEVISION_RUN_H */

@@ -1,0 +1,177 @@
+/* The simulated camera driver: renders the scene at the truth source's
+ * position at each frame's exposure time.
+ *
+ * Timing: `speed` multiplies every duration (1 real time, 0.1 ten times
+ * faster, 0 as fast as rendering allows). Frames are scheduled on a grid of
+ * absolute times next, next + period, ... (period = speed / fps) and the
+ * grab sleeps until its slot (clock_nanosleep TIMER_ABSTIME: no drift). When
+ * the consumer fell behind by more than a period the grid restarts at now,
+ * as a real camera would have dropped the frames in between.
+ * exposure_ns = pv_now_ns() when the exposure starts, and the truth position
+ * is taken at that same instant.
+ *
+ * Faults (per frame, deterministic RNG from the seed): with probability
+ * fault_nodata the grab waits out its timeout (scaled by speed, at least
+ * PV__SIM_MIN_NODATA_MS) and returns PV_ETIMEDOUT; with fault_incomplete it
+ * returns PV_EINCOMPLETE. Every call happens on the camera thread; the
+ * object is not thread-safe.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "probevision/camera.h"
+
+#define PV__SIM_MIN_NODATA_MS 3
+
+typedef struct sim_camera {
+  pv_sim_camera_params p;
+  const pv_scene *scene;
+  pv_truth_source truth;
+  uint64_t rng;
+  uint64_t frame_seed;  /* counter: noise differs per frame */
+  int64_t next_ns;      /* scheduled start of the next exposure */
+  int64_t period_ns;
+  int open, streaming;
+} sim_camera;
+
+void pv_sim_camera_params_default(pv_sim_camera_params *p) {
+  *p = (pv_sim_camera_params){.width = 2448, .height = 2048,
+                              .format = PV_PIXFMT_BAYER_BG8, .fps = 16,
+                              .speed = 1, .seed = 1};
+}
+
+static uint64_t splitmix64(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s) {
+  return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
+}
+
+static void sleep_until(int64_t t_ns) {
+  struct timespec ts = {.tv_sec = (time_t)(t_ns / PV_NS_PER_S),
+                        .tv_nsec = (long)(t_ns % PV_NS_PER_S)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+  }
+}
+
+static int sim_open(void *self, pv_camera_info *info, pv_error *err) {
+  sim_camera *c = self;
+  (void)err;
+  memset(info, 0, sizeof *info);
+  info->width = c->p.width;
+  info->height = c->p.height;
+  info->format = c->p.format;
+  info->payload = (size_t)c->p.width * (size_t)c->p.height;
+  info->fps = c->p.fps;
+  snprintf(info->model, sizeof info->model, "probevision simulated camera");
+  c->open = 1;
+  return PV_OK;
+}
+
+static int sim_start(void *self) {
+  sim_camera *c = self;
+  if (!c->open) return PV_EFATAL;
+  c->streaming = 1;
+  c->next_ns = pv_now_ns();
+  return PV_OK;
+}
+
+static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
+  sim_camera *c = self;
+  if (!c->streaming) return PV_EFATAL;
+  int64_t now = pv_now_ns();
+  int64_t timeout_ns = (int64_t)((double)timeout_ms * c->p.speed * 1e6);
+  if (timeout_ns < PV__SIM_MIN_NODATA_MS * PV_NS_PER_MS)
+    timeout_ns = PV__SIM_MIN_NODATA_MS * PV_NS_PER_MS;
+  if (c->next_ns + c->period_ns < now) c->next_ns = now; /* fell behind */
+  if (c->next_ns - now > timeout_ns) { /* the frame comes too late */
+    sleep_until(now + timeout_ns);
+    return PV_ETIMEDOUT;
+  }
+  int64_t start = c->next_ns;
+  c->next_ns += c->period_ns;
+  double u = uniform(&c->rng);
+  if (u < c->p.fault_nodata) {
+    sleep_until(now + timeout_ns);
+    return PV_ETIMEDOUT;
+  }
+  if (c->period_ns > 0) sleep_until(start);
+  if (u < c->p.fault_nodata + c->p.fault_incomplete) return PV_EINCOMPLETE;
+
+  size_t size = (size_t)c->p.width * (size_t)c->p.height;
+  if (into->capacity < size) return PV_EFATAL;
+  int64_t exposure = pv_now_ns();
+  double x = 0, y = 0;
+  if (c->truth.position_at) c->truth.position_at(c->truth.ctx, exposure, &x, &y);
+  int rc = pv_scene_render(c->scene, x, y, ++c->frame_seed, c->p.format,
+                           into->data, c->p.width, c->p.height, c->p.width);
+  if (rc != PV_OK) return PV_EFATAL;
+  into->width = c->p.width;
+  into->height = c->p.height;
+  into->stride = c->p.width;
+  into->format = c->p.format;
+  into->size = size;
+  into->exposure_ns = exposure;
+  into->has_truth = c->truth.position_at != NULL;
+  into->truth_x_um = x;
+  into->truth_y_um = y;
+  return PV_OK;
+}
+
+static int sim_stop(void *self) {
+  sim_camera *c = self;
+  c->streaming = 0;
+  return PV_OK;
+}
+
+static void sim_close(void *self) {
+  sim_camera *c = self;
+  c->streaming = 0;
+  c->open = 0;
+}
+
+static void sim_destroy(void *self) { free(self); }
+
+static const pv_camera_driver sim_driver = {
+    .name = "sim",
+    .open = sim_open,
+    .start = sim_start,
+    .grab = sim_grab,
+    .stop = sim_stop,
+    .close = sim_close,
+    .get_stats = NULL,
+    .destroy = sim_destroy,
+};
+
+int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
+                      pv_truth_source truth, const pv_camera_driver **drv,
+                      void **self) {
+  *drv = NULL;
+  *self = NULL;
+  pv_sim_camera_params def;
+  if (p == NULL) {
+    pv_sim_camera_params_default(&def);
+    p = &def;
+  }
+  if (scene == NULL || p->width < 2 || p->height < 2 ||
+      p->width > PV_IMAGE_MAX_DIM || p->height > PV_IMAGE_MAX_DIM ||
+      p->fps <= 0 || p->speed < 0 || p->format < 0 ||
+      p->format >= PV_PIXFMT_COUNT)
+    return PV_EINVAL;
+  sim_camera *c = calloc(1, sizeof *c);
+  if (c == NULL) return PV_ENOMEM;
+  c->p = *p;
+  c->scene = scene;
+  c->truth = truth;
+  c->rng = p->seed;
+  c->period_ns = (int64_t)(p->speed / p->fps * 1e9);
+  *drv = &sim_driver;
+  *self = c;
+  return PV_OK;
+}

@@ -1,0 +1,350 @@
+/* The acquisition worker: the one thread ("camera") that calls the driver.
+ *
+ * States of the thread:
+ *   STARTING  first open + pool allocation + start; the result is handed to
+ *             pv_camera_create through `ready` (create waits for it);
+ *   STREAMING acquire a pool frame (or, if every frame is leased, the
+ *             scratch frame allocated at the first open), grab into it,
+ *             classify the result, publish good frames;
+ *   RECOVERING consecutive timeouts reaching retries_before_restart restart
+ *             the stream (stop + start); once restarts_before_reopen restarts
+ *             happened without a good frame in between, or on a
+ *             disconnected / fatal result, or when a restart fails, the
+ *             driver is closed and reopened with exponential backoff until
+ *             it works or the camera is destroyed;
+ *   STOPPING  stop + close the driver, exit. pv_camera_destroy then destroys
+ *             the driver object and frees the pool.
+ * A good frame resets the consecutive-timeout and restart counts.
+ *
+ * Memory: the pool (payload-sized frames) and one scratch frame are
+ * allocated at the first open and reused on every reopen; the streaming
+ * loop allocates nothing. Counters and info live under `mu`; the stop flag
+ * is atomic so the loop can poll it without the lock.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "probevision/camera.h"
+#include "rate.h"
+
+struct pv_camera {
+  const pv_camera_driver *drv;
+  void *self;
+  pv_camera_params params;
+  pthread_t thread;
+  atomic_int stop;
+
+  pthread_mutex_t mu;      /* guards everything below */
+  pthread_cond_t cv;       /* CLOCK_MONOTONIC: ready, and wakes backoff */
+  int ready;               /* the first open finished (status below) */
+  int start_status;
+  pv_error start_err;
+  pv_camera_info info;
+  pv_camera_counters counters;
+  pv__rate rate;
+
+  /* camera thread only */
+  pv_frame_pool *pool;     /* set before `ready`, freed by destroy */
+  pv_frame scratch;        /* grab target when no pool frame is free */
+  int streaming;           /* started and not stopped since */
+  int consecutive_timeouts;
+  int consecutive_restarts;
+};
+
+void pv_camera_params_default(pv_camera_params *p) {
+  *p = (pv_camera_params){.buffers = 4, .grab_timeout_ms = 1000,
+                          .retries_before_restart = 3,
+                          .restarts_before_reopen = 2,
+                          .reopen_backoff_ms = 200,
+                          .reopen_backoff_max_ms = 5000};
+}
+
+static void set_connected(pv_camera *cam, int connected) {
+  pthread_mutex_lock(&cam->mu);
+  cam->counters.connected = connected;
+  pthread_mutex_unlock(&cam->mu);
+}
+
+static void log_threads(void) {
+  char list[1024];
+  pv_thread_list(list, sizeof list);
+  pv_warn("camera: threads: %s", list);
+}
+
+/* Opens and starts the driver; at the first open allocates the pool and the
+ * scratch frame. */
+static int open_and_start(pv_camera *cam, pv_error *err) {
+  pv_camera_info info;
+  memset(&info, 0, sizeof info);
+  int rc = cam->drv->open(cam->self, &info, err);
+  if (rc != PV_OK) return rc;
+  if (cam->pool == NULL) {
+    rc = pv_frame_pool_create(cam->params.buffers, info.payload, &cam->pool);
+    cam->scratch.data = rc == PV_OK ? malloc(info.payload) : NULL;
+    if (rc == PV_OK && cam->scratch.data == NULL) rc = PV_ENOMEM;
+    if (rc != PV_OK) {
+      cam->drv->close(cam->self);
+      return pv_error_set(err, rc, "camera %s: cannot allocate %d frames of "
+                          "%zu bytes", cam->drv->name, cam->params.buffers,
+                          info.payload);
+    }
+    cam->scratch.capacity = info.payload;
+  } else if (info.payload > cam->scratch.capacity) {
+    cam->drv->close(cam->self);
+    rc = pv_error_set(err, PV_EFATAL, "camera %s: reopened with payload %zu "
+                      "bytes, more than the pool's %zu", cam->drv->name,
+                      info.payload, cam->scratch.capacity);
+    pv_error("%s", err->msg);
+    return rc;
+  }
+  rc = cam->drv->start(cam->self);
+  cam->streaming = rc == PV_OK;
+  if (rc != PV_OK) {
+    cam->drv->close(cam->self);
+    return pv_error_set(err, rc, "camera %s: start failed: %s",
+                        cam->drv->name, pv_strerror(rc));
+  }
+  pthread_mutex_lock(&cam->mu);
+  cam->info = info;
+  cam->counters.connected = 1;
+  pthread_mutex_unlock(&cam->mu);
+  return PV_OK;
+}
+
+/* Sleeps up to ms, returning early when the camera is being destroyed. */
+static void backoff_sleep(pv_camera *cam, int ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t ns = (int64_t)ts.tv_nsec + (int64_t)ms * PV_NS_PER_MS;
+  ts.tv_sec += (time_t)(ns / PV_NS_PER_S);
+  ts.tv_nsec = (long)(ns % PV_NS_PER_S);
+  pthread_mutex_lock(&cam->mu);
+  while (!atomic_load(&cam->stop))
+    if (pthread_cond_timedwait(&cam->cv, &cam->mu, &ts) != 0) break;
+  pthread_mutex_unlock(&cam->mu);
+}
+
+/* Closes the driver and reopens it with exponential backoff, until it works
+ * or the camera is stopped. */
+static void reopen(pv_camera *cam, const char *why) {
+  pv_warn("camera %s: reconnecting: %s", cam->drv->name, why);
+  log_threads();
+  if (cam->streaming) cam->drv->stop(cam->self);
+  cam->streaming = 0;
+  cam->drv->close(cam->self);
+  set_connected(cam, 0);
+  int64_t t0 = pv_now_ns();
+  int backoff = cam->params.reopen_backoff_ms;
+  for (int attempt = 1; !atomic_load(&cam->stop); attempt++) {
+    backoff_sleep(cam, backoff);
+    if (atomic_load(&cam->stop)) break;
+    pv_error err = {{0}};
+    int rc = open_and_start(cam, &err);
+    if (rc == PV_OK) {
+      pthread_mutex_lock(&cam->mu);
+      cam->counters.reopens++;
+      pthread_mutex_unlock(&cam->mu);
+      pv_info("camera %s: recovered after %d attempt(s) in %.0f ms",
+              cam->drv->name, attempt, (double)(pv_now_ns() - t0) / 1e6);
+      cam->consecutive_timeouts = 0;
+      cam->consecutive_restarts = 0;
+      return;
+    }
+    backoff = backoff * 2 < cam->params.reopen_backoff_max_ms
+                  ? backoff * 2 : cam->params.reopen_backoff_max_ms;
+    pv_warn("camera %s: reopen attempt %d failed (%s): %s; next in %d ms",
+            cam->drv->name, attempt, pv_status_name(rc), err.msg, backoff);
+  }
+}
+
+/* After consecutive timeouts: restart the stream, or reopen when restarts
+ * did not help. */
+static void escalate_timeouts(pv_camera *cam) {
+  cam->consecutive_timeouts = 0;
+  if (cam->consecutive_restarts >= cam->params.restarts_before_reopen) {
+    reopen(cam, "stream restarts did not bring frames back");
+    return;
+  }
+  cam->consecutive_restarts++;
+  pthread_mutex_lock(&cam->mu);
+  cam->counters.restarts++;
+  pthread_mutex_unlock(&cam->mu);
+  pv_warn("camera %s: %d consecutive timeouts, restarting the stream "
+          "(restart %d of %d)", cam->drv->name,
+          cam->params.retries_before_restart, cam->consecutive_restarts,
+          cam->params.restarts_before_reopen);
+  log_threads();
+  cam->drv->stop(cam->self);
+  int rc = cam->drv->start(cam->self);
+  cam->streaming = rc == PV_OK;
+  if (rc != PV_OK) reopen(cam, "stream restart failed");
+}
+
+/* One grab and its classification. */
+static void grab_once(pv_camera *cam) {
+  pv_frame *f = pv_frame_pool_acquire(cam->pool);
+  int scratch = f == NULL;
+  if (scratch) f = &cam->scratch;
+  int rc = cam->drv->grab(cam->self, f, cam->params.grab_timeout_ms);
+  if (rc == PV_OK && !scratch) {
+    pv_frame_pool_publish(cam->pool, f);
+  } else if (!scratch) {
+    pv_frame_pool_discard(cam->pool, f);
+  }
+  int64_t now = pv_now_ns();
+  pthread_mutex_lock(&cam->mu);
+  pv_camera_counters *c = &cam->counters;
+  c->frames++;
+  switch (rc) {
+  case PV_OK:
+    if (scratch) c->dropped++;
+    else {
+      c->ok++;
+      pv__rate_add(&cam->rate, now);
+    }
+    break;
+  case PV_ETIMEDOUT: c->timeouts++; break;
+  case PV_EINCOMPLETE: c->incomplete++; break;
+  case PV_EDISCONNECTED: c->disconnected++; break;
+  default: c->fatal++; break;
+  }
+  if (cam->drv->get_stats) cam->drv->get_stats(cam->self, &c->stream);
+  pthread_mutex_unlock(&cam->mu);
+
+  if (rc == PV_OK) {
+    cam->consecutive_timeouts = 0;
+    cam->consecutive_restarts = 0;
+  } else if (rc == PV_ETIMEDOUT) {
+    if (++cam->consecutive_timeouts >= cam->params.retries_before_restart)
+      escalate_timeouts(cam);
+  } else if (rc == PV_EDISCONNECTED) {
+    reopen(cam, "device disconnected");
+  } else if (rc != PV_EINCOMPLETE) {
+    pv_warn("camera %s: grab failed: %s", cam->drv->name, pv_status_name(rc));
+    reopen(cam, "fatal device error");
+  }
+}
+
+static void *camera_thread(void *arg) {
+  pv_camera *cam = arg;
+  pv_thread_set_name("camera");
+  pv_error err = {{0}};
+  int rc = open_and_start(cam, &err);
+  pthread_mutex_lock(&cam->mu);
+  cam->ready = 1;
+  cam->start_status = rc;
+  cam->start_err = err;
+  pthread_cond_broadcast(&cam->cv);
+  pthread_mutex_unlock(&cam->mu);
+  if (rc != PV_OK) return NULL;
+  pv_info("camera %s: streaming %dx%d %s, %zu bytes per frame, %d buffers",
+          cam->drv->name, cam->info.width, cam->info.height,
+          pv_pixfmt_name(cam->info.format), cam->info.payload,
+          cam->params.buffers);
+  while (!atomic_load(&cam->stop)) grab_once(cam);
+  pthread_mutex_lock(&cam->mu);
+  int connected = cam->counters.connected;
+  pthread_mutex_unlock(&cam->mu);
+  if (connected) {
+    if (cam->streaming) cam->drv->stop(cam->self);
+    cam->streaming = 0;
+    cam->drv->close(cam->self);
+    set_connected(cam, 0);
+  }
+  return NULL;
+}
+
+static void camera_free(pv_camera *cam) {
+  if (cam->drv->destroy) cam->drv->destroy(cam->self);
+  pv_frame_pool_destroy(cam->pool);
+  free(cam->scratch.data);
+  pthread_mutex_destroy(&cam->mu);
+  pthread_cond_destroy(&cam->cv);
+  free(cam);
+}
+
+int pv_camera_create(const pv_camera_driver *drv, void *self,
+                     const pv_camera_params *params, pv_camera **out,
+                     pv_error *err) {
+  *out = NULL;
+  pv_camera_params def;
+  if (params == NULL) {
+    pv_camera_params_default(&def);
+    params = &def;
+  }
+  if (params->buffers < 2 || params->buffers > PV_FRAME_POOL_MAX ||
+      params->grab_timeout_ms <= 0 || params->retries_before_restart < 1 ||
+      params->restarts_before_reopen < 0 || params->reopen_backoff_ms < 0 ||
+      params->reopen_backoff_max_ms < params->reopen_backoff_ms) {
+    if (drv && drv->destroy) drv->destroy(self);
+    return pv_error_set(err, PV_EINVAL, "camera: invalid parameters");
+  }
+  pv_camera *cam = calloc(1, sizeof *cam);
+  if (cam == NULL) {
+    if (drv->destroy) drv->destroy(self);
+    return pv_error_set(err, PV_ENOMEM, "camera: out of memory");
+  }
+  cam->drv = drv;
+  cam->self = self;
+  cam->params = *params;
+  pthread_mutex_init(&cam->mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&cam->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  pv__rate_init(&cam->rate, pv_now_ns());
+  if (pthread_create(&cam->thread, NULL, camera_thread, cam) != 0) {
+    camera_free(cam);
+    return pv_error_set(err, PV_ENOMEM, "camera: cannot start the thread");
+  }
+  pthread_mutex_lock(&cam->mu);
+  while (!cam->ready) pthread_cond_wait(&cam->cv, &cam->mu);
+  int rc = cam->start_status;
+  pthread_mutex_unlock(&cam->mu);
+  if (rc != PV_OK) {
+    if (err) *err = cam->start_err;
+    pthread_join(cam->thread, NULL);
+    camera_free(cam);
+    return rc;
+  }
+  *out = cam;
+  return PV_OK;
+}
+
+int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,
+                         int timeout_ms, pv_lease *out) {
+  return pv_frame_pool_wait(cam->pool, newer_than_ns, timeout_ms, out);
+}
+
+void pv_camera_get_info(pv_camera *cam, pv_camera_info *out) {
+  pthread_mutex_lock(&cam->mu);
+  *out = cam->info;
+  pthread_mutex_unlock(&cam->mu);
+}
+
+void pv_camera_get_counters(pv_camera *cam, pv_camera_counters *out) {
+  int64_t now = pv_now_ns();
+  pthread_mutex_lock(&cam->mu);
+  *out = cam->counters;
+  out->fps = pv__rate_get(&cam->rate, now);
+  pthread_mutex_unlock(&cam->mu);
+}
+
+void pv_camera_get_pool_stats(pv_camera *cam, pv_frame_pool_stats *out) {
+  pv_frame_pool_get_stats(cam->pool, out);
+}
+
+void pv_camera_destroy(pv_camera *cam) {
+  if (cam == NULL) return;
+  atomic_store(&cam->stop, 1);
+  pv_frame_pool_close(cam->pool); /* wakes waiters, waits until they left */
+  pthread_mutex_lock(&cam->mu);
+  pthread_cond_broadcast(&cam->cv); /* ends a backoff sleep */
+  pthread_mutex_unlock(&cam->mu);
+  pthread_join(cam->thread, NULL);
+  camera_free(cam);
+}

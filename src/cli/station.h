@@ -1,0 +1,31 @@
+/* The station: camera, stage, scene and matcher built from a configuration.
+ * Driver specs: "sim" (the built-in simulated station). */
+#ifndef PV_CLI_STATION_H
+#define PV_CLI_STATION_H
+
+#include "probevision/camera.h"
+#include "probevision/config.h"
+#include "probevision/match.h"
+#include "probevision/scene.h"
+#include "probevision/stage.h"
+
+typedef struct pv_station {
+  pv_scene *scene;     /* the simulated wafer (sim drivers, built-in template) */
+  pv_stage *stage;
+  pv_camera *camera;
+  pv_camera_info info;
+  pv_image templ;      /* alignment template */
+  pv_matcher *matcher;
+} pv_station;
+
+/* Scene and template only (no hardware): needed before the journal is
+ * touched, so that bad input is reported before anything is written.
+ * PV_EPARSE / PV_EIO: input error (message in err). */
+int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err);
+/* Connects the stage and starts the camera, then creates the matcher for the
+ * camera's frame size. Errors here are hardware failures. */
+int pv_station_open(pv_station *st, const pv_config *c, pv_error *err);
+/* Stops everything (accepts a partly opened station). */
+void pv_station_close(pv_station *st);
+
+#endif

@@ -1,0 +1,218 @@
+/* The frame pool: N frames allocated once, one writer, many leasing readers.
+ *
+ * Design: one mutex guards all slot state; one condvar (`published`) wakes
+ * readers when a frame is published or the pool closes, a second one
+ * (`left`) lets pv_frame_pool_close wait until every waiter has left.
+ *
+ * Per slot: `refs` (leases held) and `writing` (handed to the writer, not
+ * yet published or discarded). `latest` is the slot of the newest published
+ * frame, or -1. Invariants (all under the mutex):
+ * - the writer only gets a slot with refs == 0 and !writing, so a leased
+ *   frame is never overwritten;
+ * - readers only lease `latest`, and `latest` is never a slot being written
+ *   (when the writer has to take the latest slot, latest becomes -1 until
+ *   the next publish), so a reader never sees a frame being written;
+ * - the writer prefers a free slot that is not the latest, so a reader
+ *   arriving later can still lease the newest picture;
+ * - the frame data is written without the lock: only the writer touches a
+ *   `writing` slot, and readers only read slots they hold a lease on.
+ * Nothing is allocated after create.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "probevision/frame.h"
+
+struct pv_frame_pool {
+  pthread_mutex_t mu;
+  pthread_cond_t published; /* CLOCK_MONOTONIC: new latest, or closed */
+  pthread_cond_t left;      /* a waiter left after close */
+  int count;
+  size_t capacity;
+  int latest;               /* slot of the newest published frame, or -1 */
+  int closed;
+  int waiters;              /* threads inside pv_frame_pool_wait */
+  int leased;               /* sum of refs */
+  uint64_t next_seq;
+  uint64_t published_total;
+  uint64_t dropped;
+  uint8_t *data;            /* count * capacity bytes */
+  pv_frame frames[PV_FRAME_POOL_MAX];
+  int refs[PV_FRAME_POOL_MAX];
+  int writing[PV_FRAME_POOL_MAX];
+};
+
+int pv_frame_pool_create(int count, size_t capacity, pv_frame_pool **out) {
+  *out = NULL;
+  if (count < 2 || count > PV_FRAME_POOL_MAX || capacity == 0) return PV_EINVAL;
+  pv_frame_pool *p = calloc(1, sizeof *p);
+  if (p == NULL) return PV_ENOMEM;
+  p->data = malloc((size_t)count * capacity);
+  if (p->data == NULL) {
+    free(p);
+    return PV_ENOMEM;
+  }
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&p->published, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_cond_init(&p->left, NULL);
+  pthread_mutex_init(&p->mu, NULL);
+  p->count = count;
+  p->capacity = capacity;
+  p->latest = -1;
+  for (int i = 0; i < count; i++) {
+    p->frames[i].capacity = capacity;
+    p->frames[i].data = p->data + (size_t)i * capacity;
+  }
+  *out = p;
+  return PV_OK;
+}
+
+void pv_frame_pool_destroy(pv_frame_pool *pool) {
+  if (pool == NULL) return;
+  pthread_mutex_destroy(&pool->mu);
+  pthread_cond_destroy(&pool->published);
+  pthread_cond_destroy(&pool->left);
+  free(pool->data);
+  free(pool);
+}
+
+static int slot_of(const pv_frame_pool *pool, const pv_frame *frame) {
+  ptrdiff_t i = frame - pool->frames;
+  return (i >= 0 && i < pool->count) ? (int)i : -1;
+}
+
+pv_frame *pv_frame_pool_acquire(pv_frame_pool *pool) {
+  pthread_mutex_lock(&pool->mu);
+  int pick = -1;
+  for (int i = 0; i < pool->count; i++) {
+    if (pool->refs[i] == 0 && !pool->writing[i] && i != pool->latest) {
+      pick = i;
+      break;
+    }
+  }
+  if (pick < 0 && pool->latest >= 0 && pool->refs[pool->latest] == 0 &&
+      !pool->writing[pool->latest]) {
+    pick = pool->latest; /* the only free one: no reader holds it */
+    pool->latest = -1;
+  }
+  pv_frame *f = NULL;
+  if (pick >= 0) {
+    pool->writing[pick] = 1;
+    f = &pool->frames[pick];
+    f->size = 0;
+    f->has_truth = 0;
+  } else {
+    pool->dropped++;
+  }
+  pthread_mutex_unlock(&pool->mu);
+  return f;
+}
+
+void pv_frame_pool_publish(pv_frame_pool *pool, pv_frame *frame) {
+  int i = slot_of(pool, frame);
+  if (i < 0) return;
+  pthread_mutex_lock(&pool->mu);
+  if (pool->writing[i]) {
+    pool->writing[i] = 0;
+    frame->seq = ++pool->next_seq;
+    pool->latest = i;
+    pool->published_total++;
+    pthread_cond_broadcast(&pool->published);
+  }
+  pthread_mutex_unlock(&pool->mu);
+}
+
+void pv_frame_pool_discard(pv_frame_pool *pool, pv_frame *frame) {
+  int i = slot_of(pool, frame);
+  if (i < 0) return;
+  pthread_mutex_lock(&pool->mu);
+  pool->writing[i] = 0;
+  pthread_mutex_unlock(&pool->mu);
+}
+
+static struct timespec deadline_after_ms(int timeout_ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += timeout_ms / 1000;
+  ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
+}
+
+/* timeout_ms < 0 waits without a deadline; 0 only looks. */
+int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
+                       int timeout_ms, pv_lease *out) {
+  memset(out, 0, sizeof *out);
+  struct timespec deadline = deadline_after_ms(timeout_ms > 0 ? timeout_ms : 0);
+  int rc = PV_ETIMEDOUT;
+  pthread_mutex_lock(&pool->mu);
+  pool->waiters++;
+  for (;;) {
+    if (pool->closed) {
+      rc = PV_ECANCELED;
+      break;
+    }
+    int l = pool->latest;
+    if (l >= 0 && pool->frames[l].exposure_ns > newer_than_ns) {
+      pool->refs[l]++;
+      pool->leased++;
+      out->frame = &pool->frames[l];
+      out->pool = pool;
+      out->slot = l;
+      rc = PV_OK;
+      break;
+    }
+    if (timeout_ms == 0) break;
+    if (timeout_ms < 0) {
+      pthread_cond_wait(&pool->published, &pool->mu);
+    } else if (pthread_cond_timedwait(&pool->published, &pool->mu, &deadline) ==
+               ETIMEDOUT) {
+      timeout_ms = 0; /* look once more, then give up */
+    }
+  }
+  pool->waiters--;
+  if (pool->closed && pool->waiters == 0) pthread_cond_broadcast(&pool->left);
+  pthread_mutex_unlock(&pool->mu);
+  return rc;
+}
+
+void pv_lease_release(pv_lease *lease) {
+  if (lease == NULL || lease->pool == NULL) return;
+  pv_frame_pool *pool = lease->pool;
+  pthread_mutex_lock(&pool->mu);
+  if (pool->refs[lease->slot] > 0) {
+    pool->refs[lease->slot]--;
+    pool->leased--;
+  }
+  pthread_mutex_unlock(&pool->mu);
+  memset(lease, 0, sizeof *lease);
+}
+
+/* Also waits until every woken waiter has left pv_frame_pool_wait, so the
+ * pool may be destroyed as soon as this returns (once leases are back). */
+void pv_frame_pool_close(pv_frame_pool *pool) {
+  if (pool == NULL) return;
+  pthread_mutex_lock(&pool->mu);
+  pool->closed = 1;
+  pthread_cond_broadcast(&pool->published);
+  while (pool->waiters > 0) pthread_cond_wait(&pool->left, &pool->mu);
+  pthread_mutex_unlock(&pool->mu);
+}
+
+void pv_frame_pool_get_stats(pv_frame_pool *pool, pv_frame_pool_stats *out) {
+  pthread_mutex_lock(&pool->mu);
+  out->published = pool->published_total;
+  out->dropped = pool->dropped;
+  out->leased = pool->leased;
+  out->count = pool->count;
+  pthread_mutex_unlock(&pool->mu);
+}

@@ -1,0 +1,106 @@
+/* Internal structures of the template matcher (src/match/).
+ *
+ * Layout: level 0 is the caller's 8-bit image, read in place. Levels 1..top
+ * are float images (2x2 box averages, minus 128 so sums stay small), built
+ * into buffers allocated at create for max_w x max_h. Only the top level has
+ * integral images (sum and sum of squares, double), used by the exhaustive
+ * search there; every other level is scored only in small windows, whose
+ * statistics are summed directly while correlating.
+ *
+ * The template is stored per level as zero-mean float (T' = T - mean), with
+ * sum T'^2 precomputed, so a placement's score is
+ *   sum(T' I) / sqrt(sum T'^2 * (sum I^2 - (sum I)^2 / n)).
+ */
+#ifndef PV_MATCH_INTERNAL_H
+#define PV_MATCH_INTERNAL_H
+
+#include <stdint.h>
+
+#include "probevision/match.h"
+
+#define PV__MATCH_MAX_LEVELS 8
+#define PV__MATCH_TOP_MIN_SIDE 12 /* template side at the top level, >= */
+#define PV__MATCH_CAND_CAP 512    /* candidates followed down the pyramid */
+
+/* A float image (levels >= 1); stride == width. */
+typedef struct pv__fimg {
+  int w, h;
+  float *px;
+} pv__fimg;
+
+/* The template at one level: zero-mean pixels and their statistics. */
+typedef struct pv__tlevel {
+  int w, h;
+  float *zm;    /* w*h, T - mean(T) */
+  double ssq;   /* sum of zm^2 */
+  int flat;     /* zero variance: every placement scores 0 */
+} pv__tlevel;
+
+/* One candidate placement at some level. */
+typedef struct pv__cand {
+  int x, y;
+  float score;
+} pv__cand;
+
+struct pv_matcher {
+  pv_match_params params;
+  int max_w, max_h;
+  int limit; /* matches wanted by the current find */
+  int top; /* index of the top level (0: search level 0 exhaustively) */
+  double margin[PV__MATCH_MAX_LEVELS]; /* how far a coarse score may trail */
+  pv__tlevel tl[PV__MATCH_MAX_LEVELS];
+  uint8_t *templ8;          /* the template copy (level 0), tw*th */
+  pv__fimg lvl[PV__MATCH_MAX_LEVELS]; /* [0] unused: level 0 is the input */
+  double *isum, *isq;       /* integral images of the top level (top >= 1) */
+  int64_t *colsum, *colsq;  /* column sums of level 0 (top == 0) */
+  float *rows;              /* 3 rows of exhaustive scores (ring) */
+  float *acc;               /* one row of correlation accumulators */
+  pv__cand *cand;           /* candidates, PV__MATCH_CAND_CAP */
+  float *gx, *gy;           /* template gradients (sub-pixel) */
+  float *warp;              /* warped image samples (sub-pixel) */
+  double h_inv[3];          /* inverse Hessian [xx, xy, yy] of the gradients */
+  double lk_mean, lk_std;   /* template interior mean and standard deviation */
+  int lk_ok;                /* gradients are usable for Lucas-Kanade */
+};
+
+/* ---- templ.c ---- */
+/* Copies the template, builds its levels, chooses m->top and the margins. */
+int pv__template_build(pv_matcher *m, const pv_image *t);
+
+/* ---- pyramid.c ---- */
+/* Averages 2x2 blocks of the 8-bit image into dst (minus 128). */
+void pv__down_u8(const uint8_t *src, int w, int h, int stride, pv__fimg *dst);
+/* Averages 2x2 blocks of a float level into dst. */
+void pv__down_f(const pv__fimg *src, pv__fimg *dst);
+/* Fills the top-level integral images (size (w+1)*(h+1)). */
+void pv__integrals(const pv__fimg *img, double *isum, double *isq);
+
+/* ---- ncc.c ---- */
+/* Exhaustive scores of row v of placements (w-tw+1 of them) into out, on a
+ * float level with its integral images. acc: w rounded up to 8 floats. */
+void pv__ncc_row_f(const pv__fimg *img, const double *isum, const double *isq,
+                   const pv__tlevel *tl, float *acc, int v, float *out);
+/* The same on the 8-bit level 0, window sums kept in colsum/colsq (w each),
+ * which must be called for v = 0, 1, 2, ... in order. */
+void pv__ncc_row_u8(const pv_image *img, const pv__tlevel *tl, float *acc,
+                    int64_t *colsum, int64_t *colsq, int v, float *out);
+/* Score of tl at placement (x, y) of a float level. */
+float pv__ncc_f(const pv__fimg *img, const pv__tlevel *tl, int x, int y);
+/* Score of tl at placement (x, y) of the 8-bit level 0 (double sums). */
+double pv__ncc_u8(const pv_image *img, const pv__tlevel *tl, int x, int y);
+/* Score from the sums: cross = sum T'I, s = sum I, ss = sum I^2. */
+double pv__ncc_score(double cross, double s, double ss, double n, double tssq);
+
+/* ---- search.c ---- */
+/* Coarse-to-fine search; leaves level-0 candidates (exact scores, best
+ * first, distinct placements) in m->cand and returns how many. */
+int pv__search(pv_matcher *m, const pv_image *img);
+
+/* ---- subpixel.c ---- */
+/* Precomputes gradients and the inverse Hessian from m->templ8. */
+void pv__subpixel_init(pv_matcher *m);
+/* Refines the integer placement (u, v) of level 0; writes the shift. */
+void pv__subpixel(pv_matcher *m, const pv_image *img, int u, int v,
+                  double *dx, double *dy);
+
+#endif

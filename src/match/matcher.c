@@ -1,0 +1,148 @@
+/* Template matcher: parameters, creation (template pyramid, choice of the
+ * top level, every buffer), find (search, non-maximum suppression,
+ * sub-pixel) and destruction. See match_internal.h for the layout and
+ * search.c for the coarse-to-fine strategy, templ.c for the template.
+ *
+ * params->threads is accepted and ignored: the search is single-threaded
+ * (so it trivially never changes the answer).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match_internal.h"
+
+void pv_match_params_default(pv_match_params *p) {
+  if (p == NULL) return;
+  p->threshold = 0.5;
+  p->max_results = 16;
+  p->overlap = 0.25;
+  p->threads = 1;
+  p->subpixel = 1;
+}
+
+static int params_ok(const pv_match_params *p) {
+  return isfinite(p->threshold) && p->threshold >= -1.0 &&
+         p->threshold <= 1.0 && p->max_results >= 1 &&
+         p->overlap >= 0.0 && p->overlap <= 1.0 && p->threads >= 0 &&
+         p->threads <= 1024;
+}
+
+static int alloc_buffers(pv_matcher *m) {
+  size_t rs = (size_t)m->max_w + 16;
+  m->rows = calloc(3 * rs, sizeof(float));
+  m->acc = calloc(rs, sizeof(float));
+  m->cand = calloc(PV__MATCH_CAND_CAP, sizeof(pv__cand));
+  int iw = m->tl[0].w - 2, ih = m->tl[0].h - 2;
+  m->gx = calloc((size_t)iw * ih, sizeof(float));
+  m->gy = calloc((size_t)iw * ih, sizeof(float));
+  m->warp = calloc((size_t)iw * ih, sizeof(float));
+  if (!m->rows || !m->acc || !m->cand || !m->gx || !m->gy || !m->warp)
+    return PV_ENOMEM;
+  if (m->top == 0) {
+    m->colsum = calloc((size_t)m->max_w, sizeof(int64_t));
+    m->colsq = calloc((size_t)m->max_w, sizeof(int64_t));
+    return m->colsum && m->colsq ? PV_OK : PV_ENOMEM;
+  }
+  for (int l = 1; l <= m->top; l++) {
+    size_t n = (size_t)(m->max_w >> l) * (size_t)(m->max_h >> l) + 16;
+    m->lvl[l].px = calloc(n, sizeof(float)); /* +16: vector reads past rows */
+    if (m->lvl[l].px == NULL) return PV_ENOMEM;
+  }
+  size_t in = ((size_t)(m->max_w >> m->top) + 1) *
+              ((size_t)(m->max_h >> m->top) + 1);
+  m->isum = calloc(in, sizeof(double));
+  m->isq = calloc(in, sizeof(double));
+  return m->isum && m->isq ? PV_OK : PV_ENOMEM;
+}
+
+int pv_matcher_create(int max_w, int max_h, const pv_image *templ,
+                      const pv_match_params *params, pv_matcher **out) {
+  if (out == NULL) return PV_EINVAL;
+  *out = NULL;
+  pv_match_params p;
+  pv_match_params_default(&p);
+  if (params != NULL) p = *params;
+  if (templ == NULL || templ->data == NULL || !params_ok(&p) ||
+      templ->width < PV_MATCH_MIN_TEMPLATE ||
+      templ->height < PV_MATCH_MIN_TEMPLATE ||
+      templ->width > PV_MATCH_MAX_TEMPLATE ||
+      templ->height > PV_MATCH_MAX_TEMPLATE || templ->stride < templ->width ||
+      max_w > PV_IMAGE_MAX_DIM || max_h > PV_IMAGE_MAX_DIM ||
+      templ->width > max_w || templ->height > max_h)
+    return PV_EINVAL;
+  pv_matcher *m = calloc(1, sizeof *m);
+  if (m == NULL) return PV_ENOMEM;
+  m->params = p;
+  m->max_w = max_w;
+  m->max_h = max_h;
+  m->templ8 = malloc((size_t)templ->width * (size_t)templ->height);
+  int rc = m->templ8 ? pv__template_build(m, templ) : PV_ENOMEM;
+  if (rc == PV_OK) rc = alloc_buffers(m);
+  if (rc != PV_OK) {
+    pv_matcher_destroy(m);
+    return rc;
+  }
+  pv__subpixel_init(m);
+  *out = m;
+  return PV_OK;
+}
+
+void pv_matcher_destroy(pv_matcher *m) {
+  if (m == NULL) return;
+  for (int l = 0; l < PV__MATCH_MAX_LEVELS; l++) {
+    free(m->tl[l].zm);
+    free(m->lvl[l].px);
+  }
+  free(m->templ8);
+  free(m->isum);
+  free(m->isq);
+  free(m->colsum);
+  free(m->colsq);
+  free(m->rows);
+  free(m->acc);
+  free(m->cand);
+  free(m->gx);
+  free(m->gy);
+  free(m->warp);
+  free(m);
+}
+
+/* Share of the template area covered by both placements. */
+static double overlap(const pv__cand *a, const pv__cand *b, int w, int h) {
+  int ox = w - abs(a->x - b->x), oy = h - abs(a->y - b->y);
+  if (ox <= 0 || oy <= 0) return 0.0;
+  return (double)ox * oy / ((double)w * h);
+}
+
+int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
+                    int max_out) {
+  if (m == NULL || image == NULL || image->data == NULL || max_out < 0 ||
+      (out == NULL && max_out > 0) || image->stride < image->width ||
+      image->width > m->max_w || image->height > m->max_h ||
+      image->width < m->tl[0].w || image->height < m->tl[0].h)
+    return PV_EINVAL;
+  int limit = max_out < m->params.max_results ? max_out : m->params.max_results;
+  if (limit == 0 || m->tl[0].flat) return 0;
+  m->limit = limit;
+  int n = pv__search(m, image);
+  /* m->cand: exact scores, best first; keep the non-overlapping ones */
+  int kept = 0;
+  for (int i = 0; i < n && kept < limit; i++) {
+    if (!(m->cand[i].score >= m->params.threshold)) break;
+    int clash = 0;
+    for (int j = 0; j < kept && !clash; j++)
+      clash = overlap(&m->cand[i], &m->cand[j], m->tl[0].w, m->tl[0].h) >
+              m->params.overlap;
+    if (!clash) m->cand[kept++] = m->cand[i];
+  }
+  for (int i = 0; i < kept; i++) {
+    const pv__cand *c = &m->cand[i];
+    double dx = 0.0, dy = 0.0;
+    if (m->params.subpixel) pv__subpixel(m, image, c->x, c->y, &dx, &dy);
+    out[i].x = c->x + (m->tl[0].w - 1) / 2.0 + dx;
+    out[i].y = c->y + (m->tl[0].h - 1) / 2.0 + dy;
+    out[i].score = pv__ncc_u8(image, &m->tl[0], c->x, c->y);
+  }
+  return kept;
+}

@@ -1,0 +1,209 @@
+/* Coarse-to-fine search of the matcher.
+ *
+ * 1. Exhaustive scores at the top level, one row at a time into a ring of 3
+ *    rows; each local maximum (ties: the first one wins) enters a min-heap
+ *    holding the best PV__MATCH_CAND_CAP.
+ * 2. The candidates, best first, are pruned: the first KEEP_TOP always stay
+ *    (coarse scores can misrank), the rest only if within m->margin[level] of
+ *    min(best, threshold) (so every instance that may end above the
+ *    threshold is followed) and of the score of the max_out-th instance
+ *    left by non-maximum suppression (nothing far below it can be output).
+ * 3. Each candidate descends one level at a time: placement p at level l+1
+ *    is near 2p or 2p+1 at level l; the best of those four is hill-climbed
+ *    until it is a local maximum of its 3x3 neighbourhood. At level 0 the
+ *    scores are the exact ones. Candidates that converge on the same
+ *    placement are merged; the pruning of step 2 repeats per level.
+ * Invariant: m->cand holds n candidates of the current level, sorted by
+ * score, best first, no two at the same placement.
+ */
+#include <stdlib.h>
+
+#include "match_internal.h"
+
+#define KEEP_TOP 48
+#define KEEP_LEVEL 16
+
+static void heap_push(pv__cand *h, int *n, pv__cand c) {
+  int i;
+  if (*n < PV__MATCH_CAND_CAP) {
+    i = (*n)++;
+    while (i > 0 && h[(i - 1) / 2].score > c.score) {
+      h[i] = h[(i - 1) / 2];
+      i = (i - 1) / 2;
+    }
+    h[i] = c;
+    return;
+  }
+  if (c.score <= h[0].score) return;
+  i = 0; /* replace the root (the worst kept) and sift down */
+  for (;;) {
+    int k = 2 * i + 1;
+    if (k >= *n) break;
+    if (k + 1 < *n && h[k + 1].score < h[k].score) k++;
+    if (h[k].score >= c.score) break;
+    h[i] = h[k];
+    i = k;
+  }
+  h[i] = c;
+}
+
+/* Sorts best first (insertion sort: n is small and often nearly sorted). */
+static void sort_desc(pv__cand *c, int n) {
+  for (int i = 1; i < n; i++) {
+    pv__cand x = c[i];
+    int j = i - 1;
+    while (j >= 0 && c[j].score < x.score) {
+      c[j + 1] = c[j];
+      j--;
+    }
+    c[j + 1] = x;
+  }
+}
+
+/* Score of the limit-th candidate that overlaps no better one at this level
+ * (-2 if fewer): nothing far below it can make the output. Comparing with
+ * every better candidate, not only the kept ones, suppresses more than the
+ * real NMS, so the bound is conservative (lower). */
+static float kth_distinct(const pv_matcher *m, const pv__cand *c, int n,
+                          int level) {
+  int w = m->tl[level].w, h = m->tl[level].h, kept = 0;
+  double area = (double)w * h;
+  for (int i = 0; i < n; i++) {
+    int clash = 0;
+    for (int j = 0; j < i && !clash; j++) {
+      int ox = w - abs(c[i].x - c[j].x), oy = h - abs(c[i].y - c[j].y);
+      clash = ox > 0 && oy > 0 && ox * (double)oy / area > m->params.overlap;
+    }
+    if (!clash && ++kept == m->limit) return c[i].score;
+  }
+  return -2.0f;
+}
+
+/* Sorts, merges equal placements, prunes as described above. */
+static int settle(const pv_matcher *m, pv__cand *c, int n, int level,
+                  int keep) {
+  sort_desc(c, n);
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    int dup = 0;
+    for (int j = 0; j < k && !dup; j++)
+      dup = c[j].x == c[i].x && c[j].y == c[i].y;
+    if (!dup) c[k++] = c[i];
+  }
+  if (k == 0) return 0;
+  double floor = c[0].score < m->params.threshold ? c[0].score
+                                                   : m->params.threshold;
+  double kth = kth_distinct(m, c, k, level);
+  if (kth > floor) floor = kth;
+  floor -= m->margin[level];
+  int out = 0;
+  for (int i = 0; i < k; i++)
+    if (i < keep || c[i].score >= floor) c[out++] = c[i];
+  return out;
+}
+
+static void local_maxima(const float *a, const float *b, const float *c,
+                         int nu, int y, pv__cand *heap, int *n) {
+  for (int x = 0; x < nu; x++) {
+    float s = b[x];
+    int l = x > 0, r = x + 1 < nu;
+    if (l && !(s > b[x - 1])) continue;
+    if (r && !(s >= b[x + 1])) continue;
+    if (a && (!(s > a[x]) || (l && !(s > a[x - 1])) || (r && !(s > a[x + 1]))))
+      continue;
+    if (c && (!(s >= c[x]) || (l && !(s >= c[x - 1])) ||
+              (r && !(s >= c[x + 1]))))
+      continue;
+    pv__cand cd = {x, y, s};
+    heap_push(heap, n, cd);
+  }
+}
+
+static int top_search(pv_matcher *m, const pv_image *img) {
+  int t = m->top, n = 0;
+  int w = t ? m->lvl[t].w : img->width, h = t ? m->lvl[t].h : img->height;
+  int nu = w - m->tl[t].w + 1, nv = h - m->tl[t].h + 1;
+  size_t rs = (size_t)m->max_w + 16;
+  for (int v = 0; v <= nv; v++) {
+    if (v < nv) {
+      float *out = m->rows + (size_t)(v % 3) * rs;
+      if (t)
+        pv__ncc_row_f(&m->lvl[t], m->isum, m->isq, &m->tl[t], m->acc, v, out);
+      else
+        pv__ncc_row_u8(img, &m->tl[0], m->acc, m->colsum, m->colsq, v, out);
+    }
+    if (v >= 1) { /* row v-1 now has both neighbours computed */
+      int y = v - 1;
+      const float *a = y > 0 ? m->rows + (size_t)((y - 1) % 3) * rs : NULL;
+      const float *b = m->rows + (size_t)(y % 3) * rs;
+      const float *c = y + 1 < nv ? m->rows + (size_t)((y + 1) % 3) * rs : NULL;
+      local_maxima(a, b, c, nu, y, m->cand, &n);
+    }
+  }
+  return settle(m, m->cand, n, t, KEEP_TOP);
+}
+
+static float score_at(const pv_matcher *m, const pv_image *img, int l, int x,
+                      int y) {
+  if (l == 0) return (float)pv__ncc_u8(img, &m->tl[0], x, y);
+  return pv__ncc_f(&m->lvl[l], &m->tl[l], x, y);
+}
+
+#define MEMO 24 /* side of the grid of scores remembered while climbing */
+
+/* Refines candidate c of level l+1 at level l: the best of 2p .. 2p+1 in
+ * each axis, then hill-climbing until it beats its 8 neighbours. Scores are
+ * remembered in a small grid so no placement is scored twice. */
+static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
+                        pv__cand c) {
+  int w = l ? m->lvl[l].w : img->width, h = l ? m->lvl[l].h : img->height;
+  int nu = w - m->tl[l].w + 1, nv = h - m->tl[l].h + 1;
+  int ox = 2 * c.x - MEMO / 2 + 1, oy = 2 * c.y - MEMO / 2 + 1;
+  float memo[MEMO * MEMO];
+  for (int i = 0; i < MEMO * MEMO; i++) memo[i] = 2.0f; /* not scored */
+  pv__cand b = {0, 0, -3.0f};
+  for (int dy = 0; dy <= 1; dy++) {
+    for (int dx = 0; dx <= 1; dx++) {
+      int x = 2 * c.x + dx, y = 2 * c.y + dy, gx = x - ox, gy = y - oy;
+      if (x >= nu || y >= nv) continue;
+      float s = memo[gy * MEMO + gx] = score_at(m, img, l, x, y);
+      if (s > b.score) b = (pv__cand){x, y, s};
+    }
+  }
+  if (b.score < -2.0f) { /* 2p, 2p+1 outside: the image shrank by rounding */
+    b.x = 2 * c.x < nu ? 2 * c.x : nu - 1;
+    b.y = 2 * c.y < nv ? 2 * c.y : nv - 1;
+    b.score = score_at(m, img, l, b.x, b.y);
+  }
+  for (int step = 0; step < MEMO; step++) {
+    pv__cand nb = b;
+    for (int y = b.y - 1; y <= b.y + 1; y++)
+      for (int x = b.x - 1; x <= b.x + 1; x++) {
+        int gx = x - ox, gy = y - oy;
+        if (x < 0 || y < 0 || x >= nu || y >= nv) continue;
+        if (gx < 0 || gy < 0 || gx >= MEMO || gy >= MEMO) return b;
+        float *s = &memo[gy * MEMO + gx];
+        if (*s > 1.5f) *s = score_at(m, img, l, x, y);
+        if (*s > nb.score) nb = (pv__cand){x, y, *s};
+      }
+    if (nb.x == b.x && nb.y == b.y) break;
+    b = nb;
+  }
+  return b;
+}
+
+/* Runs steps 1-3; leaves the level-0 candidates in m->cand, returns n. */
+int pv__search(pv_matcher *m, const pv_image *img) {
+  int t = m->top;
+  if (t >= 1) {
+    pv__down_u8(img->data, img->width, img->height, img->stride, &m->lvl[1]);
+    for (int l = 2; l <= t; l++) pv__down_f(&m->lvl[l - 1], &m->lvl[l]);
+    pv__integrals(&m->lvl[t], m->isum, m->isq);
+  }
+  int n = top_search(m, img);
+  for (int l = t - 1; l >= 0; l--) {
+    for (int i = 0; i < n; i++) m->cand[i] = descend(m, img, l, m->cand[i]);
+    n = settle(m, m->cand, n, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
+  }
+  return n;
+}

@@ -1,0 +1,129 @@
+/* The template side of the matcher: the 8-bit copy, its zero-mean levels,
+ * the choice of the top level and the pruning margins.
+ *
+ * Why margins come from the template: at level l a true match generally
+ * lies between coarse placements; the nearest one is misaligned by up to
+ * half a coarse pixel in each axis, and its coarse score drops by as much
+ * as the template decorrelates under that shift. So for every level the
+ * template is downsampled twice, as is and shifted by half a coarse pixel
+ * (2^(l-1) full pixels, in x, y and both), and the lowest NCC between the
+ * two ("phase robustness", 1 for smooth templates, low for fine periodic
+ * ones) bounds how far the true match can trail at that level:
+ *   margin[l] = max(MIN_MARGIN, 1 + SLACK - robustness).
+ * A level whose robustness is below MIN_ROBUSTNESS is not used at all (the
+ * search starts finer, slower but still exact), nor one that keeps less
+ * than MIN_VARIANCE_KEPT of the per-pixel variance.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match_internal.h"
+
+#define MIN_ROBUSTNESS 0.5
+#define MIN_VARIANCE_KEPT 0.05
+#define MIN_MARGIN 0.15
+#define SLACK 0.1
+
+/* Turns the raw level (values in zm) into zero-mean form and statistics. */
+static void finish_level(pv__tlevel *tl) {
+  size_t n = (size_t)tl->w * (size_t)tl->h;
+  double sum = 0.0, ssq = 0.0;
+  for (size_t i = 0; i < n; i++) sum += tl->zm[i];
+  double mean = sum / (double)n;
+  for (size_t i = 0; i < n; i++) {
+    tl->zm[i] = (float)(tl->zm[i] - mean);
+    ssq += (double)tl->zm[i] * tl->zm[i];
+  }
+  tl->ssq = ssq;
+  tl->flat = !(ssq > 0.0);
+}
+
+/* Downsamples the w x h 8-bit region at src l >= 1 times into out (whose
+ * size it returns in *ow, *oh); t1 and t2 hold (w/2)*(h/2) floats each. */
+static void down_n(const uint8_t *src, int w, int h, int stride, int l,
+                   float *out, float *t1, float *t2, int *ow, int *oh) {
+  pv__fimg a = {0, 0, t1}, b = {0, 0, t2};
+  pv__down_u8(src, w, h, stride, &a);
+  for (int k = 2; k <= l; k++) {
+    pv__down_f(&a, &b);
+    pv__fimg tmp = a;
+    a = b;
+    b = tmp;
+  }
+  memcpy(out, a.px, (size_t)a.w * (size_t)a.h * sizeof(float));
+  *ow = a.w;
+  *oh = a.h;
+}
+
+static double ncc_plain(const float *a, const float *b, size_t n) {
+  double ma = 0, mb = 0, saa = 0, sbb = 0, sab = 0;
+  for (size_t i = 0; i < n; i++) ma += a[i], mb += b[i];
+  ma /= (double)n;
+  mb /= (double)n;
+  for (size_t i = 0; i < n; i++) {
+    double x = a[i] - ma, y = b[i] - mb;
+    saa += x * x, sbb += y * y, sab += x * y;
+  }
+  return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0.0;
+}
+
+/* Phase robustness of level l (see the top of the file); 0 if too small. */
+static double robustness(const pv_matcher *m, int l, float *buf) {
+  int tw = m->tl[0].w, th = m->tl[0].h, h = 1 << (l - 1);
+  int w = tw - h, hh = th - h;
+  if ((w >> l) < 4 || (hh >> l) < 4) return 0.0;
+  size_t half = (size_t)(tw / 2) * (size_t)(th / 2);
+  float *a = buf, *b = buf + half, *t1 = buf + 2 * half, *t2 = buf + 3 * half;
+  static const int sh[3][2] = {{1, 0}, {0, 1}, {1, 1}};
+  double worst = 1.0;
+  int aw, ah, bw, bh;
+  down_n(m->templ8, w, hh, tw, l, a, t1, t2, &aw, &ah);
+  for (int k = 0; k < 3; k++) {
+    const uint8_t *src = m->templ8 + (size_t)(sh[k][1] * h) * tw + sh[k][0] * h;
+    down_n(src, w, hh, tw, l, b, t1, t2, &bw, &bh);
+    double r = ncc_plain(a, b, (size_t)aw * ah);
+    if (r < worst) worst = r;
+  }
+  return worst;
+}
+
+int pv__template_build(pv_matcher *m, const pv_image *t) {
+  int tw = t->width, th = t->height;
+  for (int y = 0; y < th; y++)
+    memcpy(m->templ8 + (size_t)y * tw, t->data + (size_t)y * t->stride,
+           (size_t)tw);
+  size_t n = (size_t)tw * th, half = (size_t)(tw / 2) * (size_t)(th / 2);
+  m->tl[0] = (pv__tlevel){tw, th, malloc(n * sizeof(float)), 0, 0};
+  float *buf = malloc((4 * half + 16) * sizeof(float));
+  if (m->tl[0].zm == NULL || buf == NULL) {
+    free(buf);
+    return PV_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) m->tl[0].zm[i] = m->templ8[i];
+  finish_level(&m->tl[0]); /* flat: every pixel equal, so zm is exactly 0 */
+  double var0 = m->tl[0].ssq / (double)n;
+  m->top = 0;
+  for (int l = 0; l < PV__MATCH_MAX_LEVELS; l++) m->margin[l] = MIN_MARGIN;
+  for (int l = 1; l < PV__MATCH_MAX_LEVELS && !m->tl[0].flat; l++) {
+    int w = tw >> l, h = th >> l;
+    if (w < PV__MATCH_TOP_MIN_SIDE || h < PV__MATCH_TOP_MIN_SIDE) break;
+    pv__tlevel *tl = &m->tl[l];
+    *tl = (pv__tlevel){w, h, malloc(((size_t)w * h + 16) * sizeof(float)), 0, 0};
+    if (tl->zm == NULL) {
+      free(buf);
+      return PV_ENOMEM;
+    }
+    int ow, oh;
+    down_n(m->templ8, tw, th, tw, l, tl->zm, buf, buf + half, &ow, &oh);
+    finish_level(tl);
+    double rob = robustness(m, l, buf);
+    if (tl->flat || tl->ssq / ((double)w * h) < MIN_VARIANCE_KEPT * var0 ||
+        rob < MIN_ROBUSTNESS)
+      break;
+    m->margin[l] = fmax(MIN_MARGIN, 1.0 + SLACK - rob);
+    m->top = l;
+  }
+  free(buf);
+  return PV_OK;
+}

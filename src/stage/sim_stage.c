@@ -1,0 +1,233 @@
+/* The simulated stage: reports the commanded position, really sits at the
+ * commanded position plus a landing error, and moves in time.
+ *
+ * Positioning error: true = commanded + offset. Each move adds its landing
+ * error to the offset: a random direction times min(error_frac * length,
+ * 40 um), plus gaussian(error_um) per axis, plus backlash: when an axis
+ * reverses its direction of motion, it lags by backlash_um opposite to the
+ * motion (per-axis last-direction state). The offset a move inherits fades
+ * with the move's length, exp(-length / ERROR_MEMORY_UM): a long step to
+ * another die lands with a fresh error of tens of micrometres, while a short
+ * correction keeps the current error and adds only its own small one. That
+ * is what makes relative corrections converge on a real stage, and it keeps
+ * the error bounded over a long run.
+ *
+ * Time (`speed` multiplies every duration: 1 real time, 0.01 a hundred times
+ * faster, 0 instantaneous): the true position goes linearly from where it
+ * was at the move's start to the new true target over length / speed_um_s,
+ * then settles for settle_ms. One motion segment is kept: (from, t_start) ->
+ * (to, t_end), settled at t_settled; position_at(t) interpolates it (times
+ * before t_start give `from`, so the history of earlier moves is not kept).
+ *
+ * Thread safety: the stepper owns the stage; the camera thread reads
+ * position_at concurrently, so the segment is guarded by a mutex.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "stage_internal.h"
+
+#define MAX_PROPORTIONAL_ERROR_UM 40.0
+#define ERROR_MEMORY_UM 1000.0
+
+typedef struct sim_stage {
+  pv_sim_stage_params p;
+  pthread_mutex_t mu;
+  uint64_t rng;
+  double cmd_x, cmd_y;       /* commanded = reported */
+  double from_x, from_y;     /* true position at t_start */
+  double to_x, to_y;         /* true position from t_end on */
+  int64_t t_start, t_end, t_settled;
+  int last_dir[2];           /* -1, 0 (never moved), +1 per axis */
+} sim_stage;
+
+void pv_sim_stage_params_default(pv_sim_stage_params *p) {
+  *p = (pv_sim_stage_params){
+      .speed_um_s = 50000, .settle_ms = 30, .error_frac = 0.01,
+      .error_um = 0.3, .backlash_um = 0.5,
+      .x_min_um = -150000, .x_max_um = 150000,
+      .y_min_um = -150000, .y_max_um = 150000,
+      .speed = 1, .fault_error = 0, .seed = 1};
+}
+
+static uint64_t splitmix64(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1). */
+static double uniform(uint64_t *s) {
+  return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
+}
+
+static double gaussian(uint64_t *s) {
+  double u = uniform(s), v = uniform(s);
+  return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
+}
+
+/* Caller holds mu. */
+static void truth_at_locked(const sim_stage *s, int64_t t, double *x,
+                            double *y) {
+  if (t >= s->t_end) {
+    *x = s->to_x;
+    *y = s->to_y;
+  } else if (t <= s->t_start) {
+    *x = s->from_x;
+    *y = s->from_y;
+  } else {
+    double f = (double)(t - s->t_start) / (double)(s->t_end - s->t_start);
+    *x = s->from_x + f * (s->to_x - s->from_x);
+    *y = s->from_y + f * (s->to_y - s->from_y);
+  }
+}
+
+static void position_at(void *ctx, int64_t t_ns, double *x_um, double *y_um) {
+  sim_stage *s = ctx;
+  pthread_mutex_lock(&s->mu);
+  truth_at_locked(s, t_ns, x_um, y_um);
+  pthread_mutex_unlock(&s->mu);
+}
+
+pv_truth_source pv__sim_stage_truth_of(void *self) {
+  return (pv_truth_source){position_at, self};
+}
+
+static int axis_dir(double d) { return d > 1e-9 ? 1 : (d < -1e-9 ? -1 : 0); }
+
+static int move_to(sim_stage *s, double x, double y, pv_error *err) {
+  const pv_sim_stage_params *p = &s->p;
+  if (!isfinite(x) || !isfinite(y) || x < p->x_min_um || x > p->x_max_um ||
+      y < p->y_min_um || y > p->y_max_um)
+    return pv_error_set(err, PV_ERANGE,
+                        "sim stage: target (%.3f, %.3f) um outside the travel "
+                        "range x [%.0f, %.0f], y [%.0f, %.0f]",
+                        x, y, p->x_min_um, p->x_max_um, p->y_min_um,
+                        p->y_max_um);
+  pthread_mutex_lock(&s->mu);
+  if (p->fault_error > 0 && uniform(&s->rng) < p->fault_error) {
+    pthread_mutex_unlock(&s->mu);
+    return pv_error_set(err, PV_ESTAGE,
+                        "sim stage: injected fault on move to (%.3f, %.3f) um",
+                        x, y);
+  }
+  double dx = x - s->cmd_x, dy = y - s->cmd_y;
+  double len = hypot(dx, dy);
+  double mag = fmin(p->error_frac * len, MAX_PROPORTIONAL_ERROR_UM);
+  double ang = 2.0 * M_PI * uniform(&s->rng);
+  double ex = mag * cos(ang) + p->error_um * gaussian(&s->rng);
+  double ey = mag * sin(ang) + p->error_um * gaussian(&s->rng);
+  int dir[2] = {axis_dir(dx), axis_dir(dy)};
+  double *e[2] = {&ex, &ey};
+  for (int a = 0; a < 2; a++) {
+    if (dir[a] == 0) continue;
+    if (s->last_dir[a] != 0 && dir[a] != s->last_dir[a])
+      *e[a] -= dir[a] * p->backlash_um;
+    s->last_dir[a] = dir[a];
+  }
+
+  int64_t now = pv_now_ns();
+  double cur_x, cur_y;
+  truth_at_locked(s, now, &cur_x, &cur_y);
+  s->from_x = cur_x;
+  s->from_y = cur_y;
+  double keep = exp(-len / ERROR_MEMORY_UM);
+  s->to_x = x + (s->to_x - s->cmd_x) * keep + ex;
+  s->to_y = y + (s->to_y - s->cmd_y) * keep + ey;
+  s->cmd_x = x;
+  s->cmd_y = y;
+  s->t_start = now;
+  if (p->speed > 0) {
+    double travel_s = p->speed_um_s > 0 ? len / p->speed_um_s : 0;
+    s->t_end = now + (int64_t)(travel_s * p->speed * 1e9);
+    s->t_settled = s->t_end + (int64_t)(p->settle_ms * p->speed * 1e6);
+  } else {
+    s->t_end = s->t_settled = now;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return PV_OK;
+}
+
+static int sim_connect(void *self, pv_error *err) {
+  (void)self;
+  (void)err;
+  return PV_OK;
+}
+
+static int sim_move_abs(void *self, double x_um, double y_um, pv_error *err) {
+  return move_to(self, x_um, y_um, err);
+}
+
+static int sim_move_rel(void *self, double dx_um, double dy_um,
+                        pv_error *err) {
+  sim_stage *s = self;
+  return move_to(s, s->cmd_x + dx_um, s->cmd_y + dy_um, err);
+}
+
+static int sim_wait_settled(void *self, int64_t *t_settled_ns, pv_error *err) {
+  (void)err;
+  sim_stage *s = self;
+  if (s->p.speed <= 0) {
+    *t_settled_ns = pv_now_ns();
+    return PV_OK;
+  }
+  pthread_mutex_lock(&s->mu);
+  int64_t t = s->t_settled;
+  pthread_mutex_unlock(&s->mu);
+  pv_sleep_ns(t - pv_now_ns());
+  *t_settled_ns = t;
+  return PV_OK;
+}
+
+static int sim_get_position(void *self, double *x_um, double *y_um,
+                            pv_error *err) {
+  (void)err;
+  sim_stage *s = self;
+  *x_um = s->cmd_x;
+  *y_um = s->cmd_y;
+  return PV_OK;
+}
+
+static int sim_get_truth(void *self, double *x_um, double *y_um) {
+  position_at(self, pv_now_ns(), x_um, y_um);
+  return PV_OK;
+}
+
+static void sim_destroy(void *self) {
+  sim_stage *s = self;
+  if (s == NULL) return;
+  pthread_mutex_destroy(&s->mu);
+  free(s);
+}
+
+const pv_stage_driver pv__sim_stage_driver = {
+    .name = "sim",
+    .connect = sim_connect,
+    .move_abs = sim_move_abs,
+    .move_rel = sim_move_rel,
+    .wait_settled = sim_wait_settled,
+    .get_position = sim_get_position,
+    .get_truth = sim_get_truth,
+    .destroy = sim_destroy,
+};
+
+/* Starts at (0, 0), settled, with no landing error. */
+int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out) {
+  *out = NULL;
+  pv_sim_stage_params def;
+  if (p == NULL) {
+    pv_sim_stage_params_default(&def);
+    p = &def;
+  }
+  if (p->speed < 0 || p->speed_um_s < 0 || p->settle_ms < 0 ||
+      p->x_min_um > p->x_max_um || p->y_min_um > p->y_max_um)
+    return PV_EINVAL;
+  sim_stage *s = calloc(1, sizeof *s);
+  if (s == NULL) return PV_ENOMEM;
+  s->p = *p;
+  s->rng = p->seed;
+  pthread_mutex_init(&s->mu, NULL);
+  return pv_stage_create(&pv__sim_stage_driver, s, out);
+}

@@ -1,0 +1,151 @@
+/* The scripted fake camera driver (see fake_driver.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_driver.h"
+
+fake_driver *fake_new(int width, int height) {
+  fake_driver *f = calloc(1, sizeof *f);
+  pthread_mutex_init(&f->mu, NULL);
+  f->width = width;
+  f->height = height;
+  f->ok_sleep_us = 300;
+  f->creator_tid = gettid();
+  return f;
+}
+
+void fake_free(fake_driver *f) {
+  if (f == NULL) return;
+  pthread_mutex_destroy(&f->mu);
+  free(f);
+}
+
+void fake_script_grabs(fake_driver *f, const int *results, int n) {
+  pthread_mutex_lock(&f->mu);
+  memcpy(f->grab_results, results, (size_t)n * sizeof *results);
+  f->grab_len = n;
+  f->grab_pos = 0;
+  pthread_mutex_unlock(&f->mu);
+}
+
+void fake_script_opens(fake_driver *f, const int *results, int n) {
+  pthread_mutex_lock(&f->mu);
+  memcpy(f->open_results, results, (size_t)n * sizeof *results);
+  f->open_len = n;
+  f->open_pos = 0;
+  pthread_mutex_unlock(&f->mu);
+}
+
+void fake_snapshot(fake_driver *f, fake_driver *out) {
+  pthread_mutex_lock(&f->mu);
+  *out = *f;
+  pthread_mutex_unlock(&f->mu);
+}
+
+/* Caller holds mu. */
+static void check_thread(fake_driver *f) {
+  pid_t me = gettid();
+  if (f->driver_tid == 0) f->driver_tid = me;
+  if (me != f->driver_tid || me == f->creator_tid) f->wrong_thread++;
+}
+
+static int fake_open(void *self, pv_camera_info *info, pv_error *err) {
+  fake_driver *f = self;
+  pthread_mutex_lock(&f->mu);
+  check_thread(f);
+  if (f->is_open) f->bad_order++;
+  if (f->opens < FAKE_OPENS_MAX) f->open_times[f->opens] = pv_now_ns();
+  f->opens++;
+  int rc = f->open_pos < f->open_len ? f->open_results[f->open_pos++] : PV_OK;
+  if (rc == PV_OK) {
+    f->opened++;
+    f->is_open = 1;
+    memset(info, 0, sizeof *info);
+    info->width = f->width;
+    info->height = f->height;
+    info->format = PV_PIXFMT_MONO8;
+    info->payload = (size_t)f->width * (size_t)f->height;
+    snprintf(info->model, sizeof info->model, "fake");
+  }
+  pthread_mutex_unlock(&f->mu);
+  if (rc != PV_OK) pv_error_set(err, rc, "fake: open failed (scripted)");
+  return rc;
+}
+
+static int fake_start(void *self) {
+  fake_driver *f = self;
+  pthread_mutex_lock(&f->mu);
+  check_thread(f);
+  if (!f->is_open || f->streaming) f->bad_order++;
+  f->starts++;
+  f->streaming = 1;
+  pthread_mutex_unlock(&f->mu);
+  return PV_OK;
+}
+
+static int fake_grab(void *self, pv_frame *into, int timeout_ms) {
+  fake_driver *f = self;
+  (void)timeout_ms;
+  pthread_mutex_lock(&f->mu);
+  check_thread(f);
+  if (!f->streaming) f->bad_order++;
+  f->grabs++;
+  int rc = f->grab_pos < f->grab_len ? f->grab_results[f->grab_pos++] : PV_OK;
+  int sleep_us = f->ok_sleep_us;
+  uint8_t pattern = ++f->pattern;
+  if (rc == PV_OK) f->good++;
+  pthread_mutex_unlock(&f->mu);
+  usleep(rc == PV_OK ? (useconds_t)sleep_us : 1000);
+  if (rc != PV_OK) return rc;
+  size_t size = (size_t)f->width * (size_t)f->height;
+  if (into->capacity < size) return PV_EFATAL;
+  memset(into->data, pattern, size);
+  into->width = f->width;
+  into->height = f->height;
+  into->stride = f->width;
+  into->format = PV_PIXFMT_MONO8;
+  into->size = size;
+  into->exposure_ns = pv_now_ns();
+  into->has_truth = 0;
+  return PV_OK;
+}
+
+static int fake_stop(void *self) {
+  fake_driver *f = self;
+  pthread_mutex_lock(&f->mu);
+  check_thread(f);
+  if (!f->streaming) f->bad_order++;
+  f->stops++;
+  f->streaming = 0;
+  pthread_mutex_unlock(&f->mu);
+  return PV_OK;
+}
+
+static void fake_close(void *self) {
+  fake_driver *f = self;
+  pthread_mutex_lock(&f->mu);
+  check_thread(f);
+  if (!f->is_open || f->streaming) f->bad_order++;
+  f->closes++;
+  f->is_open = 0;
+  pthread_mutex_unlock(&f->mu);
+}
+
+static void fake_destroy(void *self) {
+  fake_driver *f = self;
+  pthread_mutex_lock(&f->mu);
+  f->destroyed = 1;
+  pthread_mutex_unlock(&f->mu);
+}
+
+const pv_camera_driver fake_driver_table = {
+    .name = "fake",
+    .open = fake_open,
+    .start = fake_start,
+    .grab = fake_grab,
+    .stop = fake_stop,
+    .close = fake_close,
+    .get_stats = NULL,
+    .destroy = fake_destroy,
+};
