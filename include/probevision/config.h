@@ -28,6 +28,8 @@ extern "C" {
 #define PV_CONFIG_NAME_CAP 32   /* driver names */
 #define PV_CONFIG_ID_CAP 256    /* device ids, addresses */
 #define PV_CONFIG_PATH_CAP 1024 /* paths, shell commands */
+#define PV_CONFIG_KEYS_MAX 128  /* keys in the table, at most */
+#define PV_CONFIG_FROM_OVERRIDE (-1)
 
 /* Field section_key holds key `key` of section [section]. See
  * pv_config_write_reference() (or `probevision help config`) for meanings,
@@ -78,6 +80,13 @@ typedef struct pv_config {
   double sim_noise, sim_gradient, sim_blur_px;
   double sim_landing_error_frac, sim_landing_error_um, sim_backlash_um;
   double sim_fault_nodata, sim_fault_incomplete, sim_fault_stage_error;
+
+  /* Where each value came from, by key (table order): origin_line[k] is the
+   * line of origin_file that set it, PV_CONFIG_FROM_OVERRIDE for a
+   * command-line override, 0 for the default. Read it through
+   * pv_config_origin(); not part of the dump or the hash. */
+  char origin_file[PV_CONFIG_PATH_CAP];
+  int origin_line[PV_CONFIG_KEYS_MAX];
 } pv_config;
 
 /* ---- functions -------------------------------------------------------- */
@@ -117,6 +126,12 @@ int pv_config_dump(const pv_config *c, int hashed_only, char *buf, size_t cap);
  * a run was recorded with; volatile keys (sim.speed, [monitor]) do not
  * count. Thread-safe. */
 uint64_t pv_config_hash(const pv_config *c);
+
+/* Where the value of key ("section.key") came from, for error messages:
+ * "FILE:LINE", "command line" or "default". Returns the length written, or
+ * PV_EINVAL for an unknown key. Thread-safe. */
+int pv_config_origin(const pv_config *c, const char *section_dot_key,
+                     char *buf, size_t cap);
 
 /* Writes the Markdown reference table (key | default | range | meaning) of
  * every key to out. Thread-safe (for distinct streams). */

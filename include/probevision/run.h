@@ -178,7 +178,7 @@ typedef struct pv_sequencer_params {
   double um_per_px;      /* calibration (default 1.5) */
   int flip_x, flip_y, swap_xy; /* image -> stage axes (swap first) */
   int stage_retries;     /* extra move attempts before stage_error (2) */
-  char measure_command[512]; /* "" = no hook */
+  char measure_command[1024]; /* "" = no hook */
   double measure_timeout_s;  /* (default 60) */
 } pv_sequencer_params;
 

@@ -272,7 +272,9 @@ static void sequencer_params(const pv_config *c, pv_sequencer_params *p) {
   p->flip_y = c->camera_flip_y;
   p->swap_xy = c->camera_swap_xy;
   p->stage_retries = c->stage_retries;
-  snprintf(p->measure_command, sizeof p->measure_command, "%s", c->measure_command);
+  _Static_assert(sizeof p->measure_command == sizeof c->measure_command,
+                 "measure.command capacities differ");
+  memcpy(p->measure_command, c->measure_command, sizeof p->measure_command);
   p->measure_timeout_s = c->measure_timeout_s;
 }
 
@@ -282,11 +284,6 @@ int pv_cli_run(int argc, char **argv) {
   int code = parse(argc, argv, &opt, &c);
   if (code >= 0) return code;
   pv_log_set_level(c.monitor_log_level);
-  if (strlen(c.measure_command) >= sizeof ((pv_sequencer_params *)0)->measure_command) {
-    fprintf(stderr, "probevision run: measure.command is longer than %zu bytes\n",
-            sizeof ((pv_sequencer_params *)0)->measure_command - 1);
-    return PV_EXIT_USAGE;
-  }
 
   pv_station st;
   pv_targets targets = {0};

@@ -20,6 +20,19 @@ static void wafer_params(const pv_config *c, pv_wafer_params *w) {
 
 int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err) {
   memset(st, 0, sizeof *st);
+  char where[PV_CONFIG_PATH_CAP + 16];
+  if (strcmp(c->camera_driver, "sim") != 0) {
+    pv_config_origin(c, "camera.driver", where, sizeof where);
+    return pv_error_set(err, PV_EUNSUPPORTED,
+                        "%s: camera.driver '%s': this build has only the 'sim' camera", where,
+                        c->camera_driver);
+  }
+  if (strcmp(c->stage_driver, "sim") != 0) {
+    pv_config_origin(c, "stage.driver", where, sizeof where);
+    return pv_error_set(err, PV_EUNSUPPORTED,
+                        "%s: stage.driver '%s': this build has only the 'sim' stage", where,
+                        c->stage_driver);
+  }
   pv_wafer_params w;
   wafer_params(c, &w);
   int rc = pv_scene_create(&w, &st->scene);
@@ -27,7 +40,10 @@ int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err) {
   if (c->match_template[0] != '\0') {
     pv_error e;
     rc = pv_image_read(c->match_template, &st->templ, &e);
-    if (rc < 0) return pv_error_set(err, rc, "match.template: %s", e.msg);
+    if (rc < 0) {
+      pv_config_origin(c, "match.template", where, sizeof where);
+      return pv_error_set(err, rc, "%s: match.template: %s", where, e.msg);
+    }
   } else {
     rc = pv_scene_template(st->scene, &st->templ);
     if (rc < 0) return pv_error_set(err, rc, "cannot render the die template: %s", pv_strerror(rc));
@@ -36,9 +52,6 @@ int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err) {
 }
 
 static int open_stage(pv_station *st, const pv_config *c, pv_error *err) {
-  if (strcmp(c->stage_driver, "sim") != 0)
-    return pv_error_set(err, PV_EUNSUPPORTED, "stage.driver '%s': only 'sim' is available",
-                        c->stage_driver);
   pv_sim_stage_params p;
   pv_sim_stage_params_default(&p);
   p.speed_um_s = c->stage_speed_um_s;
@@ -55,9 +68,6 @@ static int open_stage(pv_station *st, const pv_config *c, pv_error *err) {
 }
 
 static int open_camera(pv_station *st, const pv_config *c, pv_error *err) {
-  if (strcmp(c->camera_driver, "sim") != 0)
-    return pv_error_set(err, PV_EUNSUPPORTED, "camera.driver '%s': only 'sim' is available",
-                        c->camera_driver);
   pv_sim_camera_params sp;
   pv_sim_camera_params_default(&sp);
   sp.width = c->camera_width;

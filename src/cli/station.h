@@ -1,5 +1,5 @@
 /* The station: camera, stage, scene and matcher built from a configuration.
- * Driver specs: "sim" (the built-in simulated station). */
+ * Drivers: "sim" (the built-in simulated station); prepare refuses others. */
 #ifndef PV_CLI_STATION_H
 #define PV_CLI_STATION_H
 

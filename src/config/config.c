@@ -44,8 +44,25 @@ int pv_config_set(pv_config *c, const char *section_dot_key, const char *value,
   pv_config tmp = *c;
   int rc = pv__config_parse_value(&tmp, &pv__config_keys[idx], trim(text),
                                   "override", err);
-  if (rc == PV_OK) *c = tmp;
+  if (rc == PV_OK) {
+    tmp.origin_line[idx] = PV_CONFIG_FROM_OVERRIDE;
+    *c = tmp;
+  }
   return rc;
+}
+
+int pv_config_origin(const pv_config *c, const char *section_dot_key, char *buf,
+                     size_t cap) {
+  const char *dot = strchr(section_dot_key, '.');
+  int idx = dot ? pv__config_find(section_dot_key, (size_t)(dot - section_dot_key),
+                                  dot + 1)
+                : -1;
+  if (idx < 0) return PV_EINVAL;
+  int line = c->origin_line[idx];
+  int n = line > 0 ? snprintf(buf, cap, "%s:%d", c->origin_file, line)
+          : line == PV_CONFIG_FROM_OVERRIDE ? snprintf(buf, cap, "command line")
+                                            : snprintf(buf, cap, "default");
+  return n < 0 ? PV_EINVAL : n;
 }
 
 static int key_index(const char *dotted) {

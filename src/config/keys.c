@@ -103,6 +103,8 @@ const pv__config_key pv__config_keys[] = {
 
 const int pv__config_key_count =
     (int)(sizeof pv__config_keys / sizeof pv__config_keys[0]);
+_Static_assert(sizeof pv__config_keys / sizeof pv__config_keys[0] <= PV_CONFIG_KEYS_MAX,
+               "raise PV_CONFIG_KEYS_MAX");
 
 const pv__config_rule pv__config_rules[] = {
     {"sim.mark_x_um", "sim.pitch_x_um"},

@@ -170,7 +170,12 @@ int pv_config_load(pv_config *c, const char *path, pv_error *err) {
   if (rc == PV_OK && ferror(f))
     rc = pv_error_set(err, PV_EIO, "%s: read error: %s", path, strerror(errno));
   if (rc == PV_OK) rc = pv__config_check_at(&tmp, path, st.line_of, err);
-  if (rc == PV_OK) *c = tmp;
+  if (rc == PV_OK) {
+    snprintf(tmp.origin_file, sizeof tmp.origin_file, "%s", path);
+    for (int i = 0; i < pv__config_key_count; i++)
+      if (st.line_of[i] > 0) tmp.origin_line[i] = st.line_of[i];
+    *c = tmp;
+  }
   free(st.line_of);
   fclose(f);
   return rc;

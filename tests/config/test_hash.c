@@ -49,7 +49,7 @@ static void dump_load_round_trip_keeps_everything(void **state) {
   if (rc != PV_OK) fail_msg("%s", err.msg);
   assert_int_equal(pv_config_dump(&b, 0, again, sizeof again), n);
   assert_string_equal(text, again);
-  assert_memory_equal(&a, &b, sizeof a);
+  assert_memory_equal(&a, &b, offsetof(pv_config, origin_file)); /* values, not origins */
   assert_true(pv_config_hash(&a) == pv_config_hash(&b));
 }
 

@@ -192,7 +192,7 @@ static void an_empty_file_changes_nothing(void **state) {
   b = a;
   assert_int_equal(pv_config_load(&a, path, NULL), PV_OK);
   unlink(path);
-  assert_memory_equal(&a, &b, sizeof a);
+  assert_memory_equal(&a, &b, offsetof(pv_config, origin_file)); /* values, not origins */
 }
 
 static void overrides_use_section_dot_key(void **state) {

@@ -50,9 +50,12 @@ def unreadable_template():
     d = workdir()
     write(d, "t.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
     write(d, "c.ini", "[match]\ntemplate = t.png\n")
-    expect_usage_error(["run", "--speed", "0", "--config", "c.ini", "--db", "r.db"], d, "t.png")
+    r = expect_usage_error(["run", "--speed", "0", "--config", "c.ini", "--db", "r.db"], d, "t.png")
+    check("c.ini:2" in r.stderr, f"message does not name c.ini:2: {r.stderr[-300:]}")
     write(d, "m.ini", "[match]\ntemplate = missing.png\n")
-    expect_usage_error(["run", "--speed", "0", "--config", "m.ini", "--db", "r.db"], d, "missing.png")
+    r = expect_usage_error(["run", "--speed", "0", "--config", "m.ini", "--db", "r.db"], d, "missing.png")
+    check("m.ini:2" in r.stderr, f"message does not name m.ini:2: {r.stderr[-300:]}")
+    check(not os.path.exists(os.path.join(d, "r.db")), "bad input created the journal")
     expect_usage_error(["match", "t.png", "t.png"], d, "t.png")
 
 
