@@ -17,6 +17,7 @@
  * score, best first, no two at the same placement.
  */
 #include <stdlib.h>
+#include <stdio.h>
 
 #include "match_internal.h"
 
@@ -201,9 +202,12 @@ int pv__search(pv_matcher *m, const pv_image *img) {
     pv__integrals(&m->lvl[t], m->isum, m->isq);
   }
   int n = top_search(m, img);
+  fprintf(stderr, "top %d margin %.2f n %d |", t, m->margin[t], n);
   for (int l = t - 1; l >= 0; l--) {
     for (int i = 0; i < n; i++) m->cand[i] = descend(m, img, l, m->cand[i]);
     n = settle(m, m->cand, n, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
+    fprintf(stderr, " l%d %.2f n %d best %.3f|", l, m->margin[l], n, m->cand[0].score);
   }
+  fprintf(stderr, "\n");
   return n;
 }
