@@ -1,13 +1,14 @@
 # probevision: a thin wrapper over Meson.
 #   make demo   install what is missing, build, run the job on the simulated station
 #   make test   install what is missing, build, run the whole suite (plain, ASan+UBSan, TSan)
+#   make bench  also install OpenCV (benchmark only), run the matcher benchmark
 #   make deps | build | clean
 
 BUILD   ?= build
 MESON   ?= meson
 DEMO_ARGS ?=
 
-.PHONY: all deps build demo test clean
+.PHONY: all deps build demo test bench clean
 
 all: build
 
@@ -25,6 +26,12 @@ demo: build
 
 test: deps
 	@scripts/run-tests
+
+bench: deps
+	@scripts/install-deps --bench
+	$(MESON) setup $(BUILD) --reconfigure --buildtype=debugoptimized >/dev/null 2>&1 || $(MESON) setup $(BUILD) --buildtype=debugoptimized
+	$(MESON) compile -C $(BUILD) bench/bench_match
+	$(BUILD)/bench/bench_match $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

@@ -141,8 +141,8 @@ static void run_case(const char *name, const pv_image *im, const pv_image *t,
                      const bench_opts *o) {
   if (o->only && strstr(name, o->only) == NULL) return;
   int big = im->width * im->height > 8000000;
-  int rep = o->repeat > 0 ? o->repeat : (o->quick ? 5 : (big ? 5 : 11));
-  int rep_cv = o->quick ? 1 : (big ? 1 : 3);
+  int rep = o->repeat > 0 ? o->repeat : (o->quick ? 7 : (big ? 9 : 21));
+  int rep_cv = o->quick ? 1 : (big ? 3 : 5);
   pv_match out[16];
   int n = 0;
   double ours = time_ours(im, t, 1, rep, out, &n);   /* the best match */
@@ -160,7 +160,7 @@ static void run_case(const char *name, const pv_image *im, const pv_image *t,
   }
 #ifdef PV_BENCH_OPENCV
   int cu = 0, cv = 0;
-  double cs = 0;
+  double cs = 0, ms[8];
   for (int r = 0; r < rep_cv; r++) {
     int64_t t0 = pv_now_ns();
     pv_bench_opencv_match(im->data, im->width, im->height, im->stride, t->data,

@@ -1,5 +1,5 @@
 /* probevision camera: the camera driver interface, the acquisition worker
- * that is the only caller of a driver, and the drivers (sim; aravis later).
+ * that is the only caller of a driver, and the drivers (sim, aravis).
  *
  * One thread, named "camera", owns the driver: it opens it, allocates the
  * frame pool from the payload size the driver reports, grabs continuously
@@ -96,6 +96,25 @@ typedef struct pv_sim_camera_params {
   uint64_t seed;
 } pv_sim_camera_params;
 
+/* GenICam camera through Aravis 0.8 (GigE Vision, USB3 Vision). */
+typedef struct pv_aravis_camera_params {
+  char device[256];   /* Aravis device id or IP address; "" = first found */
+  int width, height;  /* region; 0 = the camera's current one; clamped to
+                         the sensor */
+  int centre;         /* 1: region centred on the sensor; 0: at (0, 0) */
+  pv_pixfmt format;   /* default BAYER_BG8 */
+  double fps;         /* AcquisitionFrameRate when the camera has it;
+                         0 = leave the camera's */
+  double exposure_us; /* 0 = leave the camera's */
+  double gain;        /* < 0 = leave the camera's (default -1) */
+  int packet_size;    /* GigE: 0 = automatic negotiation, else bytes */
+  int buffers;        /* Aravis buffers, allocated at open (default 4) */
+  int latency_us;     /* sensor readout + transfer time subtracted from the
+                         reception time (besides the exposure time) to
+                         estimate the exposure start; -1 = estimate from
+                         the payload at GigE wire speed + 2 ms (default) */
+} pv_aravis_camera_params;
+
 /* ---- functions -------------------------------------------------------- */
 
 void pv_camera_params_default(pv_camera_params *p);
@@ -134,6 +153,16 @@ void pv_sim_camera_params_default(pv_sim_camera_params *p);
 int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
                       pv_truth_source truth, const pv_camera_driver **drv,
                       void **self);
+
+/* The aravis driver (GenICam cameras through Aravis). Returns the driver
+ * table and a new driver object (owned by the caller until handed to
+ * pv_camera_create). The camera is only contacted at open, on the camera
+ * thread. PV_EINVAL for bad parameters (err names the field);
+ * PV_EUNSUPPORTED when probevision was built without Aravis. */
+void pv_aravis_camera_params_default(pv_aravis_camera_params *p);
+int pv_aravis_camera_new(const pv_aravis_camera_params *p,
+                         const pv_camera_driver **drv, void **self,
+                         pv_error *err);
 
 #ifdef __cplusplus
 }

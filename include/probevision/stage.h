@@ -1,5 +1,5 @@
-/* probevision stage: the stage driver interface and drivers (sim; sentio
- * later).
+/* probevision stage: the stage driver interface and drivers (sim, and
+ * sentio: an MPI SENTIO probe station's remote commands over TCP).
  *
  * Positions are micrometres in the stage's frame. A stage is owned by one
  * thread (the stepper); no function here is thread-safe against another
@@ -51,6 +51,21 @@ typedef struct pv_sim_stage_params {
   uint64_t seed;
 } pv_sim_stage_params;
 
+/* The sentio stage: a TCP client of the SENTIO remote-command subset
+ * (move_chuck_xy, get_chuck_xy). See sentio_stage.c for the protocol. */
+#define PV_SENTIO_HOST_CAP 256
+typedef struct pv_sentio_stage_params {
+  char host[PV_SENTIO_HOST_CAP]; /* name or address of the SENTIO PC */
+  int port;                 /* default 35555 */
+  int connect_timeout_ms;   /* TCP connect and handshake (default 3000) */
+  int timeout_ms;           /* reply to one command (default 10000); a
+                               move's reply comes when the move is done */
+  int retries;              /* extra attempts of a failed or timed-out move
+                               or position query (default 2) */
+  int settle_ms;            /* dwell after a move's reply before the stage
+                               counts as settled (default 0) */
+} pv_sentio_stage_params;
+
 /* ---- functions -------------------------------------------------------- */
 
 /* Wraps a driver object (ownership of self passes to the stage). */
@@ -72,6 +87,19 @@ int pv_stage_get_truth(pv_stage *st, double *x_um, double *y_um);
 void pv_sim_stage_params_default(pv_sim_stage_params *p);
 int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out);
 pv_truth_source pv_sim_stage_truth(pv_stage *st);
+
+/* The sentio stage. Defaults as documented above (host 127.0.0.1). */
+void pv_sentio_stage_params_default(pv_sentio_stage_params *p);
+/* Fills p->host and p->port from "HOST:PORT" or "HOST" (port 35555);
+ * "[v6addr]:PORT" for IPv6. PV_EPARSE with the spec in err. */
+int pv_sentio_parse_address(const char *spec, pv_sentio_stage_params *p,
+                            pv_error *err);
+/* Creates the stage without connecting (pv_stage_connect connects; every
+ * command reconnects transparently after a dropped connection). Not
+ * thread-safe: one thread owns the stage. get_truth: PV_EUNSUPPORTED.
+ * PV_EINVAL with a message when p is inconsistent. */
+int pv_sentio_stage_create(const pv_sentio_stage_params *p, pv_stage **out,
+                           pv_error *err);
 
 #ifdef __cplusplus
 }

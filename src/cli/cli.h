@@ -15,5 +15,7 @@ enum {
 int pv_cli_run(int argc, char **argv);
 int pv_cli_match(int argc, char **argv);
 int pv_cli_template(int argc, char **argv);
+int pv_cli_grab(int argc, char **argv);
+int pv_cli_sim(int argc, char **argv);
 
 #endif

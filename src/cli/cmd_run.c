@@ -18,6 +18,7 @@
 #include "probevision/monitor.h"
 #include "probevision/run.h"
 #include "progress.h"
+#include "spec.h"
 #include "station.h"
 
 typedef struct run_options {
@@ -45,8 +46,9 @@ static const char usage[] =
     "  --start-index N   start at the target whose index is N\n"
     "  --points N        run N points (built-in list: default 50, revisits dies)\n"
     "  --speed X         time scale of the simulated station (0: as fast as possible)\n"
-    "  --camera SPEC     camera driver: sim\n"
-    "  --stage SPEC      stage driver: sim\n";
+    "  --camera SPEC     camera: sim (default), aravis (the first GenICam camera)\n"
+    "                    or aravis:ID (Aravis device id or IP address)\n"
+    "  --stage SPEC      stage driver: sim, or sentio:HOST:PORT (a SENTIO station)\n";
 
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "probevision run: ");
@@ -97,21 +99,41 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
           return usage_error("--points: '%s' is not a number from 1 to 100000000", optarg);
         opt->points = (long)v;
         break;
-      case 's': case 'C': case 'S': case 'k': {
+      case 's': case 'k': {
         if (nover == 64) return usage_error("too many overrides (%s)", optarg);
-        const char *key = ch == 's' ? "sim.speed" : ch == 'C' ? "camera.driver" : ch == 'S' ? "stage.driver" : NULL;
-        const char *val = optarg;
-        if (key == NULL) {
+        over_opt[nover] = ch == 's' ? "--speed" : "--set";
+        over_key[nover] = "sim.speed";
+        over_val[nover] = optarg;
+        if (ch == 'k') {
           const char *eq = strchr(optarg, '=');
           if (eq == NULL || (size_t)(eq - optarg) >= sizeof over_buf[0])
             return usage_error("--set: '%s' is not SECTION.KEY=VALUE", optarg);
           snprintf(over_buf[nover], sizeof over_buf[0], "%.*s", (int)(eq - optarg), optarg);
-          key = over_buf[nover];
-          val = eq + 1;
+          over_key[nover] = over_buf[nover];
+          over_val[nover] = eq + 1;
         }
-        over_opt[nover] = ch == 's' ? "--speed" : ch == 'C' ? "--camera" : ch == 'S' ? "--stage" : "--set";
-        over_key[nover] = key;
-        over_val[nover++] = val;
+        nover++;
+        break;
+      }
+      case 'C': case 'S': {
+        /* --camera sim|aravis[:ID], --stage sim|sentio:HOST:PORT: the driver
+         * key and, when the spec names one, the device or address key. */
+        const char *driver, *where;
+        int bad = ch == 'C' ? pv_cli_camera_spec(optarg, &driver, &where)
+                            : pv_cli_stage_spec(optarg, &driver, &where);
+        if (bad) return usage_error(ch == 'C' ? "--camera: '%s' is not sim, aravis or aravis:ID"
+                                              : "--stage: '%s' is not sim or sentio:HOST:PORT",
+                                    optarg);
+        if (nover + 2 > 64) return usage_error("too many overrides (%s)", optarg);
+        const char *opt_name = ch == 'C' ? "--camera" : "--stage";
+        over_opt[nover] = opt_name;
+        over_key[nover] = ch == 'C' ? "camera.driver" : "stage.driver";
+        over_val[nover++] = driver;
+        if (where != NULL) {
+          over_opt[nover] = opt_name;
+          over_key[nover] = ch == 'C' ? "camera.device" : "stage.address";
+          over_val[nover++] = where;
+        }
         break;
       }
       case 'h': fputs(usage, stdout); return PV_EXIT_OK;

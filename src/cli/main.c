@@ -18,6 +18,8 @@ static const char usage[] =
     "  run        step through the targets, align each, record results\n"
     "  match      find a template in an image (PNG or PGM)\n"
     "  template   write the simulated die's alignment template\n"
+    "  grab       acquisition check: grab N frames, print the camera counters\n"
+    "  sim        serve a simulated station: GigE Vision camera and SENTIO stage\n"
     "  help       this text; 'help config' lists every configuration key\n"
     "\n"
     "options: --help (also after a command), --version\n"
@@ -41,6 +43,8 @@ int main(int argc, char **argv) {
       {"run", pv_cli_run},
       {"match", pv_cli_match},
       {"template", pv_cli_template},
+      {"grab", pv_cli_grab},
+      {"sim", pv_cli_sim},
       {"help", help},
   };
   if (argc < 2) {
@@ -49,7 +53,11 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) return help(1, argv);
   if (strcmp(argv[1], "--version") == 0) {
-    printf("probevision %s\n", PV_VERSION);
+#ifdef PV_HAVE_ARAVIS
+    printf("probevision %s\naravis: yes\n", PV_VERSION);
+#else
+    printf("probevision %s\naravis: no\n", PV_VERSION);
+#endif
     return PV_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

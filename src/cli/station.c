@@ -1,4 +1,5 @@
 /* Builds the station from the configuration: scene, drivers, matcher. */
+#include <stdio.h>
 #include <string.h>
 
 #include "station.h"
@@ -18,20 +19,43 @@ static void wafer_params(const pv_config *c, pv_wafer_params *w) {
   w->seed = (uint64_t)c->sim_seed;
 }
 
+/* Camera drivers of this build. */
+#ifdef PV_HAVE_ARAVIS
+static const char camera_drivers_built[] = "the 'sim' and 'aravis' cameras";
+#else
+static const char camera_drivers_built[] = "only the 'sim' camera (built without Aravis)";
+#endif
+
+static int camera_driver_known(const char *name) {
+#ifdef PV_HAVE_ARAVIS
+  if (strcmp(name, "aravis") == 0) return 1;
+#endif
+  return strcmp(name, "sim") == 0;
+}
+
 int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err) {
   memset(st, 0, sizeof *st);
   char where[PV_CONFIG_PATH_CAP + 16];
-  if (strcmp(c->camera_driver, "sim") != 0) {
+  if (!camera_driver_known(c->camera_driver)) {
     pv_config_origin(c, "camera.driver", where, sizeof where);
-    return pv_error_set(err, PV_EUNSUPPORTED,
-                        "%s: camera.driver '%s': this build has only the 'sim' camera", where,
-                        c->camera_driver);
+    return pv_error_set(err, PV_EUNSUPPORTED, "%s: camera.driver '%s': this build has %s", where,
+                        c->camera_driver, camera_drivers_built);
   }
-  if (strcmp(c->stage_driver, "sim") != 0) {
+  if (strcmp(c->stage_driver, "sim") != 0 && strcmp(c->stage_driver, "sentio") != 0) {
     pv_config_origin(c, "stage.driver", where, sizeof where);
     return pv_error_set(err, PV_EUNSUPPORTED,
-                        "%s: stage.driver '%s': this build has only the 'sim' stage", where,
+                        "%s: stage.driver '%s': the stages are 'sim' and 'sentio'", where,
                         c->stage_driver);
+  }
+  if (strcmp(c->stage_driver, "sentio") == 0) {
+    pv_sentio_stage_params sp;
+    pv_error e;
+    pv_config_origin(c, "stage.address", where, sizeof where);
+    if (c->stage_address[0] == '\0')
+      return pv_error_set(err, PV_EPARSE, "%s: stage.address: the sentio stage needs HOST:PORT",
+                          where);
+    if (pv_sentio_parse_address(c->stage_address, &sp, &e) < 0)
+      return pv_error_set(err, PV_EPARSE, "%s: stage.address: %s", where, e.msg);
   }
   pv_wafer_params w;
   wafer_params(c, &w);
@@ -51,7 +75,27 @@ int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err) {
   return PV_OK;
 }
 
+/* The sentio stage at stage.address (checked by pv_station_prepare). The
+ * sequencer retries a failed move stage.retries times, for every stage
+ * driver alike (to the absolute target, so a relative move that timed out
+ * after the chuck moved is not applied twice); the driver itself makes one
+ * attempt per call, so the two never multiply. */
+static int open_sentio_stage(pv_station *st, const pv_config *c, pv_error *err) {
+  pv_sentio_stage_params sp;
+  pv_sentio_stage_params_default(&sp);
+  int rc = pv_sentio_parse_address(c->stage_address, &sp, err);
+  if (rc < 0) return rc;
+  sp.timeout_ms = c->stage_timeout_ms;
+  sp.connect_timeout_ms = c->stage_timeout_ms < 3000 ? c->stage_timeout_ms : 3000;
+  sp.retries = 0;
+  sp.settle_ms = c->stage_settle_ms;
+  rc = pv_sentio_stage_create(&sp, &st->stage, err);
+  if (rc < 0) return rc;
+  return pv_stage_connect(st->stage, err);
+}
+
 static int open_stage(pv_station *st, const pv_config *c, pv_error *err) {
+  if (strcmp(c->stage_driver, "sentio") == 0) return open_sentio_stage(st, c, err);
   pv_sim_stage_params p;
   pv_sim_stage_params_default(&p);
   p.speed_um_s = c->stage_speed_um_s;
@@ -67,7 +111,24 @@ static int open_stage(pv_station *st, const pv_config *c, pv_error *err) {
   return pv_stage_connect(st->stage, err);
 }
 
-static int open_camera(pv_station *st, const pv_config *c, pv_error *err) {
+/* The aravis driver object for camera.device and the region and format. */
+static int new_aravis_camera(const pv_config *c, const pv_camera_driver **drv, void **self,
+                             pv_error *err) {
+  pv_aravis_camera_params ap;
+  pv_aravis_camera_params_default(&ap);
+  snprintf(ap.device, sizeof ap.device, "%s", c->camera_device);
+  ap.width = c->camera_width;
+  ap.height = c->camera_height;
+  ap.format = c->camera_pixel_format;
+  ap.fps = c->camera_fps;
+  ap.buffers = c->camera_buffers;
+  return pv_aravis_camera_new(&ap, drv, self, err);
+}
+
+/* The simulated camera driver object, rendering the scene at the simulated
+ * stage's true position (at (0, 0) without a stage). */
+static int new_sim_camera(const pv_station *st, const pv_config *c,
+                          const pv_camera_driver **drv, void **self, pv_error *err) {
   pv_sim_camera_params sp;
   pv_sim_camera_params_default(&sp);
   sp.width = c->camera_width;
@@ -78,10 +139,19 @@ static int open_camera(pv_station *st, const pv_config *c, pv_error *err) {
   sp.fault_nodata = c->sim_fault_nodata;
   sp.fault_incomplete = c->sim_fault_incomplete;
   sp.seed = (uint64_t)c->sim_seed + 2000;
+  pv_truth_source truth = {0};
+  if (st->stage) truth = pv_sim_stage_truth(st->stage);
+  int rc = pv_sim_camera_new(&sp, st->scene, truth, drv, self);
+  if (rc < 0) return pv_error_set(err, rc, "simulated camera: %s", pv_strerror(rc));
+  return PV_OK;
+}
+
+static int open_camera(pv_station *st, const pv_config *c, pv_error *err) {
   const pv_camera_driver *drv;
   void *self;
-  int rc = pv_sim_camera_new(&sp, st->scene, pv_sim_stage_truth(st->stage), &drv, &self);
-  if (rc < 0) return pv_error_set(err, rc, "simulated camera: %s", pv_strerror(rc));
+  int rc = strcmp(c->camera_driver, "aravis") == 0 ? new_aravis_camera(c, &drv, &self, err)
+                                                   : new_sim_camera(st, c, &drv, &self, err);
+  if (rc < 0) return rc;
   pv_camera_params cp;
   pv_camera_params_default(&cp);
   cp.buffers = c->camera_buffers;
@@ -94,6 +164,10 @@ static int open_camera(pv_station *st, const pv_config *c, pv_error *err) {
   if (rc < 0) return rc;
   pv_camera_get_info(st->camera, &st->info);
   return PV_OK;
+}
+
+int pv_station_open_camera_only(pv_station *st, const pv_config *c, pv_error *err) {
+  return open_camera(st, c, err);
 }
 
 int pv_station_open(pv_station *st, const pv_config *c, pv_error *err) {
@@ -122,4 +196,13 @@ void pv_station_close(pv_station *st) {
   pv_image_free(&st->templ);
   pv_scene_destroy(st->scene);
   memset(st, 0, sizeof *st);
+}
+
+int pv_station_open_sim_parts(pv_station *st, const pv_config *c, pv_error *err) {
+  memset(st, 0, sizeof *st);
+  pv_wafer_params w;
+  wafer_params(c, &w);
+  int rc = pv_scene_create(&w, &st->scene);
+  if (rc < 0) return pv_error_set(err, rc, "cannot build the simulated wafer: %s", pv_strerror(rc));
+  return open_stage(st, c, err);
 }

@@ -1,5 +1,6 @@
 /* The station: camera, stage, scene and matcher built from a configuration.
- * Drivers: "sim" (the built-in simulated station); prepare refuses others. */
+ * Drivers: "sim" (the built-in simulated station); camera "aravis" (GenICam
+ * cameras) when built with Aravis; prepare refuses others. */
 #ifndef PV_CLI_STATION_H
 #define PV_CLI_STATION_H
 
@@ -25,7 +26,15 @@ int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err);
 /* Connects the stage and starts the camera, then creates the matcher for the
  * camera's frame size. Errors here are hardware failures. */
 int pv_station_open(pv_station *st, const pv_config *c, pv_error *err);
+/* Starts only the camera (after prepare): for an acquisition check without
+ * a stage. The simulated camera then renders the wafer at (0, 0) and its
+ * frames carry no truth. Errors are hardware failures. */
+int pv_station_open_camera_only(pv_station *st, const pv_config *c, pv_error *err);
 /* Stops everything (accepts a partly opened station). */
 void pv_station_close(pv_station *st);
+/* The simulated wafer (st->scene) and a connected simulated stage
+ * (st->stage) of the configuration's [sim] and [stage] keys, nothing else:
+ * what `probevision sim` serves. Close with pv_station_close. */
+int pv_station_open_sim_parts(pv_station *st, const pv_config *c, pv_error *err);
 
 #endif

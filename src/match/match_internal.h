@@ -19,8 +19,16 @@
 #include "probevision/match.h"
 
 #define PV__MATCH_MAX_LEVELS 8
-#define PV__MATCH_TOP_MIN_SIDE 12 /* template side at the top level, >= */
+#define PV__MATCH_TOP_MIN_SIDE 8  /* template side at the top level, >=
+                                     (smaller: weaker coarse scores) */
 #define PV__MATCH_CAND_CAP 512    /* candidates followed down the pyramid */
+#define PV__MATCH_PAD 64          /* floats after each level and score row:
+                                     vector kernels read and write past the
+                                     last placement (up to 31 floats) */
+
+/* Kernel sets (m->simd): chosen once at create by pv__simd_detect. */
+#define PV__SIMD_PORTABLE 0 /* GCC vector extensions, any CPU */
+#define PV__SIMD_AVX2 1     /* x86-64 with AVX2 and FMA */
 
 /* A float image (levels >= 1); stride == width. */
 typedef struct pv__fimg {
@@ -46,6 +54,7 @@ struct pv_matcher {
   pv_match_params params;
   int max_w, max_h;
   int limit; /* matches wanted by the current find */
+  int simd;  /* PV__SIMD_*: which kernels run */
   int top; /* index of the top level (0: search level 0 exhaustively) */
   double margin[PV__MATCH_MAX_LEVELS]; /* how far a coarse score may trail */
   pv__tlevel tl[PV__MATCH_MAX_LEVELS];
@@ -61,6 +70,7 @@ struct pv_matcher {
   double h_inv[3];          /* inverse Hessian [xx, xy, yy] of the gradients */
   double lk_mean, lk_std;   /* template interior mean and standard deviation */
   int lk_ok;                /* gradients are usable for Lucas-Kanade */
+  int lk_row_step;          /* Lucas-Kanade uses rows 0, k, 2k, ... */
 };
 
 /* ---- templ.c ---- */
@@ -79,7 +89,8 @@ void pv__integrals(const pv__fimg *img, double *isum, double *isq);
 /* Exhaustive scores of row v of placements (w-tw+1 of them) into out, on a
  * float level with its integral images. acc: w rounded up to 8 floats. */
 void pv__ncc_row_f(const pv__fimg *img, const double *isum, const double *isq,
-                   const pv__tlevel *tl, float *acc, int v, float *out);
+                   const pv__tlevel *tl, float *acc, int v, float *out,
+                   int simd);
 /* The same on the 8-bit level 0, window sums kept in colsum/colsq (w each),
  * which must be called for v = 0, 1, 2, ... in order. */
 void pv__ncc_row_u8(const pv_image *img, const pv__tlevel *tl, float *acc,
@@ -91,10 +102,27 @@ double pv__ncc_u8(const pv_image *img, const pv__tlevel *tl, int x, int y);
 /* Score from the sums: cross = sum T'I, s = sum I, ss = sum I^2. */
 double pv__ncc_score(double cross, double s, double ss, double n, double tssq);
 
+/* ---- kernels_avx2.c (call only when m->simd == PV__SIMD_AVX2) ---- */
+/* The best kernel set this CPU runs; the environment variable
+ * PV_MATCH_SIMD=portable forces the portable one (tests use it). */
+int pv__simd_detect(void);
+void pv__down_u8_avx2(const uint8_t *src, int w, int h, int stride,
+                      pv__fimg *dst);
+void pv__down_f_avx2(const pv__fimg *src, pv__fimg *dst);
+/* Correlation sums of placements u = 0 .. nu-1 (rounded up to 32) of row v
+ * into acc. */
+void pv__cross_row_avx2(const pv__fimg *img, const pv__tlevel *tl, int v,
+                        int nu, float *acc);
+float pv__ncc_f_avx2(const pv__fimg *img, const pv__tlevel *tl, int x, int y);
+double pv__ncc_u8_avx2(const pv_image *img, const pv__tlevel *tl, int x,
+                       int y);
+
 /* ---- search.c ---- */
 /* Coarse-to-fine search; leaves level-0 candidates (exact scores, best
  * first, distinct placements) in m->cand and returns how many. */
 int pv__search(pv_matcher *m, const pv_image *img);
+/* Exact score of the template at level-0 placement (x, y), best kernels. */
+double pv__score0(const pv_matcher *m, const pv_image *img, int x, int y);
 
 /* ---- subpixel.c ---- */
 /* Precomputes gradients and the inverse Hessian from m->templ8. */

@@ -5,6 +5,8 @@
  *
  * params->threads is accepted and ignored: the search is single-threaded
  * (so it trivially never changes the answer).
+ * Kernels: m->simd picks AVX2+FMA (kernels_avx2.c) or the portable ones
+ * (ncc.c, pyramid.c) once at create; both give the same matches.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -29,7 +31,7 @@ static int params_ok(const pv_match_params *p) {
 }
 
 static int alloc_buffers(pv_matcher *m) {
-  size_t rs = (size_t)m->max_w + 16;
+  size_t rs = (size_t)m->max_w + PV__MATCH_PAD;
   m->rows = calloc(3 * rs, sizeof(float));
   m->acc = calloc(rs, sizeof(float));
   m->cand = calloc(PV__MATCH_CAND_CAP, sizeof(pv__cand));
@@ -45,8 +47,8 @@ static int alloc_buffers(pv_matcher *m) {
     return m->colsum && m->colsq ? PV_OK : PV_ENOMEM;
   }
   for (int l = 1; l <= m->top; l++) {
-    size_t n = (size_t)(m->max_w >> l) * (size_t)(m->max_h >> l) + 16;
-    m->lvl[l].px = calloc(n, sizeof(float)); /* +16: vector reads past rows */
+    size_t n = (size_t)(m->max_w >> l) * (size_t)(m->max_h >> l) + PV__MATCH_PAD;
+    m->lvl[l].px = calloc(n, sizeof(float));
     if (m->lvl[l].px == NULL) return PV_ENOMEM;
   }
   size_t in = ((size_t)(m->max_w >> m->top) + 1) *
@@ -76,6 +78,7 @@ int pv_matcher_create(int max_w, int max_h, const pv_image *templ,
   m->params = p;
   m->max_w = max_w;
   m->max_h = max_h;
+  m->simd = pv__simd_detect();
   m->templ8 = malloc((size_t)templ->width * (size_t)templ->height);
   int rc = m->templ8 ? pv__template_build(m, templ) : PV_ENOMEM;
   if (rc == PV_OK) rc = alloc_buffers(m);
@@ -142,7 +145,7 @@ int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
     if (m->params.subpixel) pv__subpixel(m, image, c->x, c->y, &dx, &dy);
     out[i].x = c->x + (m->tl[0].w - 1) / 2.0 + dx;
     out[i].y = c->y + (m->tl[0].h - 1) / 2.0 + dy;
-    out[i].score = pv__ncc_u8(image, &m->tl[0], c->x, c->y);
+    out[i].score = pv__score0(m, image, c->x, c->y);
   }
   return kept;
 }

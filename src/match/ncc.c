@@ -51,12 +51,21 @@ double pv_ncc_at(const pv_image *image, const pv_image *templ, int u, int v) {
 }
 
 void pv__ncc_row_f(const pv__fimg *img, const double *isum, const double *isq,
-                   const pv__tlevel *tl, float *acc, int v, float *out) {
+                   const pv__tlevel *tl, float *acc, int v, float *out,
+                   int simd) {
   int tw = tl->w, th = tl->h;
   int nu = img->w - tw + 1;
   int nu16 = (nu + 15) & ~15; /* levels are padded: reading past nu is safe */
   size_t iw = (size_t)img->w + 1;
   double n = (double)tw * th;
+#if defined(__x86_64__)
+  if (simd == PV__SIMD_AVX2) {
+    pv__cross_row_avx2(img, tl, v, nu, acc);
+    nu16 = 0; /* done */
+  }
+#else
+  (void)simd;
+#endif
   /* 16 placements at a time, their sums held in registers over the template */
   for (int u = 0; u < nu16; u += 16) {
     pv__v4f a0 = pv__splat4f(0), a1 = a0, a2 = a0, a3 = a0;

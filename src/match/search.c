@@ -17,7 +17,6 @@
  * score, best first, no two at the same placement.
  */
 #include <stdlib.h>
-#include <stdio.h>
 
 #include "match_internal.h"
 
@@ -124,12 +123,13 @@ static int top_search(pv_matcher *m, const pv_image *img) {
   int t = m->top, n = 0;
   int w = t ? m->lvl[t].w : img->width, h = t ? m->lvl[t].h : img->height;
   int nu = w - m->tl[t].w + 1, nv = h - m->tl[t].h + 1;
-  size_t rs = (size_t)m->max_w + 16;
+  size_t rs = (size_t)m->max_w + PV__MATCH_PAD;
   for (int v = 0; v <= nv; v++) {
     if (v < nv) {
       float *out = m->rows + (size_t)(v % 3) * rs;
       if (t)
-        pv__ncc_row_f(&m->lvl[t], m->isum, m->isq, &m->tl[t], m->acc, v, out);
+        pv__ncc_row_f(&m->lvl[t], m->isum, m->isq, &m->tl[t], m->acc, v, out,
+                      m->simd);
       else
         pv__ncc_row_u8(img, &m->tl[0], m->acc, m->colsum, m->colsq, v, out);
     }
@@ -144,8 +144,21 @@ static int top_search(pv_matcher *m, const pv_image *img) {
   return settle(m, m->cand, n, t, KEEP_TOP);
 }
 
+double pv__score0(const pv_matcher *m, const pv_image *img, int x, int y) {
+#if defined(__x86_64__)
+  if (m->simd == PV__SIMD_AVX2) return pv__ncc_u8_avx2(img, &m->tl[0], x, y);
+#endif
+  return pv__ncc_u8(img, &m->tl[0], x, y);
+}
+
 static float score_at(const pv_matcher *m, const pv_image *img, int l, int x,
                       int y) {
+#if defined(__x86_64__)
+  if (m->simd == PV__SIMD_AVX2) {
+    if (l == 0) return (float)pv__ncc_u8_avx2(img, &m->tl[0], x, y);
+    return pv__ncc_f_avx2(&m->lvl[l], &m->tl[l], x, y);
+  }
+#endif
   if (l == 0) return (float)pv__ncc_u8(img, &m->tl[0], x, y);
   return pv__ncc_f(&m->lvl[l], &m->tl[l], x, y);
 }
@@ -197,17 +210,23 @@ static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
 int pv__search(pv_matcher *m, const pv_image *img) {
   int t = m->top;
   if (t >= 1) {
-    pv__down_u8(img->data, img->width, img->height, img->stride, &m->lvl[1]);
-    for (int l = 2; l <= t; l++) pv__down_f(&m->lvl[l - 1], &m->lvl[l]);
+#if defined(__x86_64__)
+    if (m->simd == PV__SIMD_AVX2) {
+      pv__down_u8_avx2(img->data, img->width, img->height, img->stride,
+                       &m->lvl[1]);
+      for (int l = 2; l <= t; l++) pv__down_f_avx2(&m->lvl[l - 1], &m->lvl[l]);
+    } else
+#endif
+    {
+      pv__down_u8(img->data, img->width, img->height, img->stride, &m->lvl[1]);
+      for (int l = 2; l <= t; l++) pv__down_f(&m->lvl[l - 1], &m->lvl[l]);
+    }
     pv__integrals(&m->lvl[t], m->isum, m->isq);
   }
   int n = top_search(m, img);
-  fprintf(stderr, "top %d margin %.2f n %d |", t, m->margin[t], n);
   for (int l = t - 1; l >= 0; l--) {
     for (int i = 0; i < n; i++) m->cand[i] = descend(m, img, l, m->cand[i]);
     n = settle(m, m->cand, n, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
-    fprintf(stderr, " l%d %.2f n %d best %.3f|", l, m->margin[l], n, m->cand[0].score);
   }
-  fprintf(stderr, "\n");
   return n;
 }

@@ -11,7 +11,8 @@
  * the precomputed inverse Hessian of the template gradients. The shift is
  * kept strictly inside (-1, 1) so every sample lies inside the placement
  * rectangle; leaving it, a non-finite value or a flat window falls back to
- * the parabola.
+ * the parabola. Templates taller than LK_MAX_ROWS use every k-th row (the
+ * same rows in the Hessian and every step), which bounds the cost.
  */
 #include <math.h>
 
@@ -19,12 +20,14 @@
 
 #define LK_ITERATIONS 12
 #define LK_EPS 1e-4
+#define LK_MAX_ROWS 96 /* rows used, at most: taller templates use every k-th */
 
 void pv__subpixel_init(pv_matcher *m) {
   int tw = m->tl[0].w, th = m->tl[0].h, iw = tw - 2, ih = th - 2;
   const uint8_t *t = m->templ8;
   double a = 0, b = 0, c = 0, sum = 0, sq = 0;
-  for (int j = 0; j < ih; j++)
+  int step = m->lk_row_step = (ih + LK_MAX_ROWS - 1) / LK_MAX_ROWS;
+  for (int j = 0; j < ih; j += step)
     for (int i = 0; i < iw; i++) {
       const uint8_t *p = t + (size_t)(j + 1) * (size_t)tw + (i + 1);
       float gx = 0.5f * ((float)p[1] - (float)p[-1]);
@@ -37,7 +40,7 @@ void pv__subpixel_init(pv_matcher *m) {
       sum += p[0];
       sq += (double)p[0] * p[0];
     }
-  double n = (double)iw * ih, det = a * c - b * b;
+  double n = (double)iw * ((ih + step - 1) / step), det = a * c - b * b;
   m->lk_mean = sum / n;
   double var = sq / n - m->lk_mean * m->lk_mean;
   m->lk_std = var > 0 ? sqrt(var) : 0.0;
@@ -66,7 +69,7 @@ static int lk_step(pv_matcher *m, const pv_image *img, int u, int v,
   float w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy);
   float w10 = (1 - fx) * fy, w11 = fx * fy;
   double sum = 0, sq = 0;
-  for (int j = 0; j < ih; j++) {
+  for (int j = 0; j < ih; j += m->lk_row_step) {
     const uint8_t *restrict p0 =
         img->data + (size_t)(v + 1 + iy + j) * (size_t)img->stride +
         (u + 1 + ix);
@@ -82,12 +85,13 @@ static int lk_step(pv_matcher *m, const pv_image *img, int u, int v,
     sum += rs;
     sq += rq;
   }
-  double n = (double)iw * ih, mean = sum / n, var = sq / n - mean * mean;
+  double n = (double)iw * ((ih + m->lk_row_step - 1) / m->lk_row_step);
+  double mean = sum / n, var = sq / n - mean * mean;
   if (!(var > 1e-6)) return -1;
   float scale = (float)(m->lk_std / sqrt(var));
   float off = (float)(m->lk_mean - mean * scale);
   double bx = 0, by = 0;
-  for (int j = 0; j < ih; j++) {
+  for (int j = 0; j < ih; j += m->lk_row_step) {
     const float *restrict o = m->warp + (size_t)j * (size_t)iw;
     const float *restrict gx = m->gx + (size_t)j * (size_t)iw;
     const float *restrict gy = m->gy + (size_t)j * (size_t)iw;
@@ -109,11 +113,11 @@ static int lk_step(pv_matcher *m, const pv_image *img, int u, int v,
 void pv__subpixel(pv_matcher *m, const pv_image *img, int u, int v,
                   double *dx, double *dy) {
   const pv__tlevel *tl = &m->tl[0];
-  double s0 = pv__ncc_u8(img, tl, u, v);
-  double sl = u > 0 ? pv__ncc_u8(img, tl, u - 1, v) : s0;
-  double sr = u + tl->w < img->width ? pv__ncc_u8(img, tl, u + 1, v) : s0;
-  double su = v > 0 ? pv__ncc_u8(img, tl, u, v - 1) : s0;
-  double sd = v + tl->h < img->height ? pv__ncc_u8(img, tl, u, v + 1) : s0;
+  double s0 = pv__score0(m, img, u, v);
+  double sl = u > 0 ? pv__score0(m, img, u - 1, v) : s0;
+  double sr = u + tl->w < img->width ? pv__score0(m, img, u + 1, v) : s0;
+  double su = v > 0 ? pv__score0(m, img, u, v - 1) : s0;
+  double sd = v + tl->h < img->height ? pv__score0(m, img, u, v + 1) : s0;
   double px = parabola(sl, s0, sr), py = parabola(su, s0, sd);
   *dx = px;
   *dy = py;

@@ -81,9 +81,10 @@ void pv_sequencer_destroy(pv_sequencer *s) {
 /* Moves (absolute, or relative to the reported position) and waits until
  * settled, retrying stage_retries times. A retry of a relative move goes to
  * the absolute goal computed before the first attempt, so a move that
- * failed half-way is not applied twice. */
+ * failed half-way is not applied twice. *retried (may be NULL) tells
+ * whether it took more than one attempt. */
 static int move_settled(pv_sequencer *s, int rel, double x, double y,
-                        int64_t *t_settled) {
+                        int64_t *t_settled, int *retried) {
   pv_stage *st = s->io.stage;
   pv_error err = {""};
   double gx = x, gy = y, px, py;
@@ -92,6 +93,7 @@ static int move_settled(pv_sequencer *s, int rel, double x, double y,
     gx = px + x, gy = py + y, have_goal = 1;
   int rc = 0;
   for (int attempt = 0; attempt <= s->p.stage_retries; attempt++) {
+    if (retried) *retried = attempt > 0;
     if (rel && (attempt == 0 || !have_goal)) rc = pv_stage_move_rel(st, x, y, &err);
     else rc = pv_stage_move_abs(st, gx, gy, &err);
     if (rc == 0) rc = pv_stage_wait_settled(st, t_settled, &err);
@@ -169,13 +171,17 @@ static int measure_offset(pv_sequencer *s, const pv_image *img, double *dx,
   return PV_POINT_OK;
 }
 
-/* Vision alignment after the first settle; returns the point status. */
+/* Vision alignment after the first settle; returns the point status.
+ * A correction that only succeeded after a stage fault (a reconnection, a
+ * controller that may have re-homed) lands like a fresh long move, so the
+ * point gets max_iterations frames again, once. */
 static pv_point_status align(pv_sequencer *s, int64_t t_settled) {
   pv_point_result *r = &s->res;
   pv_image view;
+  int fresh_starts = 1, frames = 0;
   for (int it = 1; it <= s->p.max_iterations; it++) {
     if (grab_luma(s, t_settled, &view) != 0) return PV_POINT_CAMERA_ERROR;
-    r->iterations = it;
+    r->iterations = ++frames;
     double dx = 0, dy = 0;
     pv_point_status st = measure_offset(s, &view, &dx, &dy);
     if (st != PV_POINT_OK) return st;
@@ -184,11 +190,18 @@ static pv_point_status align(pv_sequencer *s, int64_t t_settled) {
              r->idx, it, r->score, dx, dy);
     if (r->residual_um <= s->p.tolerance_um) return PV_POINT_OK;
     if (it == s->p.max_iterations) break;
-    if (move_settled(s, 1, dx, dy, &t_settled) != 0) return PV_POINT_STAGE_ERROR;
+    int retried = 0;
+    if (move_settled(s, 1, dx, dy, &t_settled, &retried) != 0) return PV_POINT_STAGE_ERROR;
+    if (retried && fresh_starts > 0) {
+      fresh_starts--;
+      it = 0;
+      pv_warn("point %" PRId64 ": the stage recovered from a fault; aligning afresh",
+              r->idx);
+    }
   }
   snprintf(r->error, sizeof r->error,
            "residual %.2f um above tolerance %.2f um after %d iterations",
-           r->residual_um, s->p.tolerance_um, s->p.max_iterations);
+           r->residual_um, s->p.tolerance_um, r->iterations);
   return PV_POINT_NOT_CONVERGED;
 }
 
@@ -218,7 +231,7 @@ static void run_point(pv_sequencer *s, int pos, const pv_target *t) {
   r->started_wall_ns = pv_wall_ns();
 
   int64_t t_settled = 0;
-  if (move_settled(s, 0, t->x_um, t->y_um, &t_settled) != 0)
+  if (move_settled(s, 0, t->x_um, t->y_um, &t_settled, NULL) != 0)
     r->status = PV_POINT_STAGE_ERROR;
   else if (pos % s->p.match_every == 0)
     r->status = align(s, t_settled);

@@ -1,0 +1,76 @@
+/* The pure parts of the aravis driver: buffer status -> worker class, pixel
+ * formats, exposure timestamp.
+ *
+ * Status policy: only ARV_BUFFER_STATUS_SUCCESS is a good frame. MISSING_PACKETS,
+ * SIZE_MISMATCH, ABORTED, FILLING and TIMEOUT (the frame timed out while
+ * being received) carry a partial image; CLEARED, WRONG_PACKET_ID, UNKNOWN
+ * and any status a later Aravis adds describe a buffer whose content is not
+ * a whole frame either. All of them are PV_EINCOMPLETE: the frame is counted
+ * and never published, and the stream goes on (a broken link shows up as
+ * pop timeouts and control loss, which have their own classes).
+ *
+ * Timestamp policy: the sequencer must never accept a frame exposed before
+ * the stage settled, so the exposure start may be estimated early, never
+ * late. Aravis stamps a GigE frame with the wall clock when its leader
+ * packet arrives, after exposure and (at least part of) readout; we move that
+ * instant to the monotonic clock and subtract the whole exposure time plus a
+ * readout/transfer allowance computed at GigE wire speed (an upper bound of
+ * the time the image spends on a GigE link, generous for USB3 and loopback)
+ * plus a fixed 2 ms for host latency. Erring early only costs, at worst, one
+ * more frame wait.
+ */
+#include "aravis_internal.h"
+
+int pv__aravis_status(ArvBufferStatus status) {
+  switch (status) {
+  case ARV_BUFFER_STATUS_SUCCESS: return PV_OK;
+  case ARV_BUFFER_STATUS_MISSING_PACKETS:
+  case ARV_BUFFER_STATUS_SIZE_MISMATCH:
+  case ARV_BUFFER_STATUS_ABORTED:
+  case ARV_BUFFER_STATUS_FILLING:
+  case ARV_BUFFER_STATUS_TIMEOUT:
+  case ARV_BUFFER_STATUS_CLEARED:
+  case ARV_BUFFER_STATUS_WRONG_PACKET_ID:
+  case ARV_BUFFER_STATUS_UNKNOWN:
+  default: return PV_EINCOMPLETE;
+  }
+}
+
+static const struct {
+  pv_pixfmt pv;
+  ArvPixelFormat arv;
+} formats[] = {
+    {PV_PIXFMT_MONO8, ARV_PIXEL_FORMAT_MONO_8},
+    {PV_PIXFMT_BAYER_BG8, ARV_PIXEL_FORMAT_BAYER_BG_8},
+    {PV_PIXFMT_BAYER_GB8, ARV_PIXEL_FORMAT_BAYER_GB_8},
+    {PV_PIXFMT_BAYER_GR8, ARV_PIXEL_FORMAT_BAYER_GR_8},
+    {PV_PIXFMT_BAYER_RG8, ARV_PIXEL_FORMAT_BAYER_RG_8},
+};
+
+ArvPixelFormat pv__aravis_pixfmt_to_arv(pv_pixfmt fmt) {
+  for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+    if (formats[i].pv == fmt) return formats[i].arv;
+  return 0;
+}
+
+int pv__aravis_pixfmt_from_arv(ArvPixelFormat fmt) {
+  for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+    if (formats[i].arv == fmt) return (int)formats[i].pv;
+  return -1;
+}
+
+int64_t pv__aravis_latency_ns(size_t payload) {
+  return (int64_t)((double)payload / PV__ARAVIS_WIRE_BYTES_PER_S * 1e9) +
+         PV__ARAVIS_FIXED_LATENCY_NS;
+}
+
+int64_t pv__aravis_exposure_start_ns(uint64_t system_ts_ns, int64_t wall_now_ns,
+                                     int64_t mono_now_ns, int64_t exposure_ns,
+                                     int64_t latency_ns) {
+  int64_t age = 0;
+  if (system_ts_ns <= (uint64_t)INT64_MAX && (int64_t)system_ts_ns < wall_now_ns)
+    age = wall_now_ns - (int64_t)system_ts_ns;
+  if (exposure_ns < 0) exposure_ns = 0;
+  if (latency_ns < 0) latency_ns = 0;
+  return mono_now_ns - age - exposure_ns - latency_ns;
+}
