@@ -133,6 +133,13 @@ const char *pv_log_level_name(pv_log_level level);
 #define pv_warn(...) pv_log(PV_LOG_WARN, __VA_ARGS__)
 #define pv_error(...) pv_log(PV_LOG_ERROR, __VA_ARGS__)
 
+/* Deterministic random numbers (splitmix64) for simulations and fault
+ * injection: *state is any seed and advances with each call; equal seeds
+ * give equal sequences on every machine. Not thread-safe per state. */
+uint64_t pv_rng_next(uint64_t *state);
+double pv_rng_uniform(uint64_t *state);  /* in [0, 1) */
+double pv_rng_gaussian(uint64_t *state); /* standard normal */
+
 /* Flight recorder: a fixed ring of the last PV_EVENT_RING_SIZE log events,
  * a static array (no allocation ever). Thread-safe. Copies up to max of the
  * most recent events, oldest first, into out; returns how many. */

@@ -42,17 +42,6 @@ void pv_sim_camera_params_default(pv_sim_camera_params *p) {
                               .speed = 1, .seed = 1};
 }
 
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s) {
-  return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
-}
-
 static void sleep_until(int64_t t_ns) {
   struct timespec ts = {.tv_sec = (time_t)(t_ns / PV_NS_PER_S),
                         .tv_nsec = (long)(t_ns % PV_NS_PER_S)};
@@ -96,7 +85,7 @@ static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
   }
   int64_t start = c->next_ns;
   c->next_ns += c->period_ns;
-  double u = uniform(&c->rng);
+  double u = pv_rng_uniform(&c->rng);
   if (u < c->p.fault_nodata) {
     sleep_until(now + timeout_ns);
     return PV_ETIMEDOUT;

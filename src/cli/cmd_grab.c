@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "spec.h"
+#include "options.h"
 #include "probevision/config.h"
 #include "probevision/monitor.h"
 #include "progress.h"
@@ -47,7 +47,6 @@ static const char usage[] =
     "3 camera failure (cannot open, or no grab results before the deadline)\n";
 
 typedef struct grab_options {
-  const char *config_path;
   long frames;
   int json, verify_diagonal;
 } grab_options;
@@ -65,8 +64,7 @@ static int parse(int argc, char **argv, grab_options *opt, pv_config *c) {
       {"config", required_argument, 0, 'c'}, {"json", no_argument, 0, 'j'},
       {"set", required_argument, 0, 'k'},    {"verify", required_argument, 0, 'v'},
       {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-  const char *over[64], *cam_driver = NULL, *cam_device = NULL;
-  int nover = 0;
+  pv_cli_config cc = {.cmd = "grab"};
   *opt = (grab_options){.frames = 100};
   optind = 1;
   opterr = 0;
@@ -75,21 +73,17 @@ static int parse(int argc, char **argv, grab_options *opt, pv_config *c) {
     char *end;
     switch (ch) {
       case 'C':
-        if (pv_cli_camera_spec(optarg, &cam_driver, &cam_device) < 0)
-          return usage_error("--camera: '%s' is not sim, aravis or aravis:ID", optarg);
+        if (pv_cli_config_add_camera(&cc, optarg) < 0) return PV_EXIT_USAGE;
         break;
       case 'n':
         opt->frames = strtol(optarg, &end, 10);
         if (end == optarg || *end != '\0' || opt->frames < 1 || opt->frames > 100000000)
           return usage_error("--frames: '%s' is not a number from 1 to 100000000", optarg);
         break;
-      case 'c': opt->config_path = optarg; break;
+      case 'c': cc.path = optarg; break;
       case 'j': opt->json = 1; break;
       case 'k':
-        if (nover == 64) return usage_error("too many overrides (%s)", optarg);
-        if (strchr(optarg, '=') == NULL)
-          return usage_error("--set: '%s' is not SECTION.KEY=VALUE", optarg);
-        over[nover++] = optarg;
+        if (pv_cli_config_add_set(&cc, optarg) < 0) return PV_EXIT_USAGE;
         break;
       case 'v':
         if (strcmp(optarg, "diagonal") != 0)
@@ -102,31 +96,7 @@ static int parse(int argc, char **argv, grab_options *opt, pv_config *c) {
     }
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-  pv_config_default(c);
-  pv_error err;
-  if (opt->config_path && pv_config_load(c, opt->config_path, &err) < 0) {
-    fprintf(stderr, "probevision grab: %s\n", err.msg);
-    return PV_EXIT_USAGE;
-  }
-  for (int i = 0; i < nover; i++) {
-    char key[160];
-    const char *eq = strchr(over[i], '=');
-    snprintf(key, sizeof key, "%.*s", (int)(eq - over[i]), over[i]);
-    if (pv_config_set(c, key, eq + 1, &err) < 0) {
-      fprintf(stderr, "probevision grab: --set '%s': %s\n", over[i], err.msg);
-      return PV_EXIT_USAGE;
-    }
-  }
-  if ((cam_driver && pv_config_set(c, "camera.driver", cam_driver, &err) < 0) ||
-      (cam_device && pv_config_set(c, "camera.device", cam_device, &err) < 0)) {
-    fprintf(stderr, "probevision grab: --camera: %s\n", err.msg);
-    return PV_EXIT_USAGE;
-  }
-  if (pv_config_check(c, &err) < 0) {
-    fprintf(stderr, "probevision grab: %s\n", err.msg);
-    return PV_EXIT_USAGE;
-  }
-  return -1;
+  return pv_cli_config_build(&cc, c);
 }
 
 /* 1 when the frame is the Aravis fake camera's ramp at its default gain and

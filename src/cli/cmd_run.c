@@ -18,7 +18,7 @@
 #include "probevision/monitor.h"
 #include "probevision/run.h"
 #include "progress.h"
-#include "spec.h"
+#include "options.h"
 #include "station.h"
 
 typedef struct run_options {
@@ -74,10 +74,7 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
       {"speed", required_argument, 0, 's'},  {"camera", required_argument, 0, 'C'},
       {"stage", required_argument, 0, 'S'},  {"set", required_argument, 0, 'k'},
       {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-  /* Overrides apply after the file, whatever their order on the line. */
-  const char *over_key[64], *over_val[64], *over_opt[64];
-  char over_buf[64][160];
-  int nover = 0;
+  pv_cli_config cc = {.cmd = "run"};
   *opt = (run_options){.db_path = "results.db", .start_index = -1, .points = -1};
   optind = 1;
   opterr = 0;
@@ -85,7 +82,7 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
   while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     long long v;
     switch (ch) {
-      case 'c': opt->config_path = optarg; break;
+      case 'c': cc.path = optarg; break;
       case 't': opt->targets_path = optarg; break;
       case 'd': opt->db_path = optarg; break;
       case 'r': opt->resume = 1; break;
@@ -99,66 +96,26 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
           return usage_error("--points: '%s' is not a number from 1 to 100000000", optarg);
         opt->points = (long)v;
         break;
-      case 's': case 'k': {
-        if (nover == 64) return usage_error("too many overrides (%s)", optarg);
-        over_opt[nover] = ch == 's' ? "--speed" : "--set";
-        over_key[nover] = "sim.speed";
-        over_val[nover] = optarg;
-        if (ch == 'k') {
-          const char *eq = strchr(optarg, '=');
-          if (eq == NULL || (size_t)(eq - optarg) >= sizeof over_buf[0])
-            return usage_error("--set: '%s' is not SECTION.KEY=VALUE", optarg);
-          snprintf(over_buf[nover], sizeof over_buf[0], "%.*s", (int)(eq - optarg), optarg);
-          over_key[nover] = over_buf[nover];
-          over_val[nover] = eq + 1;
-        }
-        nover++;
+      case 's':
+        if (pv_cli_config_add(&cc, "--speed", "sim.speed", optarg) < 0) return PV_EXIT_USAGE;
         break;
-      }
-      case 'C': case 'S': {
-        /* --camera sim|aravis[:ID], --stage sim|sentio:HOST:PORT: the driver
-         * key and, when the spec names one, the device or address key. */
-        const char *driver, *where;
-        int bad = ch == 'C' ? pv_cli_camera_spec(optarg, &driver, &where)
-                            : pv_cli_stage_spec(optarg, &driver, &where);
-        if (bad) return usage_error(ch == 'C' ? "--camera: '%s' is not sim, aravis or aravis:ID"
-                                              : "--stage: '%s' is not sim or sentio:HOST:PORT",
-                                    optarg);
-        if (nover + 2 > 64) return usage_error("too many overrides (%s)", optarg);
-        const char *opt_name = ch == 'C' ? "--camera" : "--stage";
-        over_opt[nover] = opt_name;
-        over_key[nover] = ch == 'C' ? "camera.driver" : "stage.driver";
-        over_val[nover++] = driver;
-        if (where != NULL) {
-          over_opt[nover] = opt_name;
-          over_key[nover] = ch == 'C' ? "camera.device" : "stage.address";
-          over_val[nover++] = where;
-        }
+      case 'k':
+        if (pv_cli_config_add_set(&cc, optarg) < 0) return PV_EXIT_USAGE;
         break;
-      }
+      case 'C':
+        if (pv_cli_config_add_camera(&cc, optarg) < 0) return PV_EXIT_USAGE;
+        break;
+      case 'S':
+        if (pv_cli_config_add_stage(&cc, optarg) < 0) return PV_EXIT_USAGE;
+        break;
       case 'h': fputs(usage, stdout); return PV_EXIT_OK;
       case ':': return usage_error("%s needs a value", argv[optind - 1]);
       default: return usage_error("unknown option '%s'", argv[optind - 1]);
     }
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-  pv_config_default(c);
-  pv_error err;
-  if (opt->config_path && pv_config_load(c, opt->config_path, &err) < 0) {
-    fprintf(stderr, "probevision run: %s\n", err.msg);
-    return PV_EXIT_USAGE;
-  }
-  for (int i = 0; i < nover; i++) {
-    if (pv_config_set(c, over_key[i], over_val[i], &err) < 0) {
-      fprintf(stderr, "probevision run: %s '%s': %s\n", over_opt[i], over_val[i], err.msg);
-      return PV_EXIT_USAGE;
-    }
-  }
-  if (pv_config_check(c, &err) < 0) {
-    fprintf(stderr, "probevision run: %s\n", err.msg);
-    return PV_EXIT_USAGE;
-  }
-  return -1;
+  opt->config_path = cc.path;
+  return pv_cli_config_build(&cc, c);
 }
 
 /* Loads or generates the target list and applies --start-index/--points:

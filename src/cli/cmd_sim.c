@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "probevision/config.h"
 #include "probevision/sim.h"
 #include "station.h"
@@ -57,7 +58,7 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 typedef struct sim_options {
-  const char *address, *serial, *config_path, *speed;
+  const char *address, *serial;
   int port;
   pv_sim_faults faults;
   int seed_given;
@@ -73,6 +74,7 @@ static int parse(int argc, char **argv, sim_options *opt, pv_config *c) {
       {"config", required_argument, 0, 'c'},  {"speed", required_argument, 0, 'x'},
       {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
   memset(opt, 0, sizeof *opt);
+  pv_cli_config cc = {.cmd = "sim"};
   opt->address = "127.0.0.1";
   opt->serial = "PV-SIM-01";
   opt->port = PV_SENTIO_DEFAULT_PORT;
@@ -106,27 +108,18 @@ static int parse(int argc, char **argv, sim_options *opt, pv_config *c) {
         if (opt->nfaults == MAX_FAULTS) return usage_error("too many --fault options (%s)", optarg);
         opt->fault_spec[opt->nfaults++] = optarg;
         break;
-      case 'c': opt->config_path = optarg; break;
-      case 'x': opt->speed = optarg; break;
+      case 'c': cc.path = optarg; break;
+      case 'x':
+        if (pv_cli_config_add(&cc, "--speed", "sim.speed", optarg) < 0) return PV_EXIT_USAGE;
+        break;
       case 'h': fputs(usage, stdout); return PV_EXIT_OK;
       case ':': return usage_error("%s needs a value", argv[optind - 1]);
       default: return usage_error("unknown option '%s'", argv[optind - 1]);
     }
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-  pv_config_default(c);
-  if (opt->config_path && pv_config_load(c, opt->config_path, &err) < 0) {
-    fprintf(stderr, "probevision sim: %s\n", err.msg);
-    return PV_EXIT_USAGE;
-  }
-  if (opt->speed && pv_config_set(c, "sim.speed", opt->speed, &err) < 0) {
-    fprintf(stderr, "probevision sim: --speed '%s': %s\n", opt->speed, err.msg);
-    return PV_EXIT_USAGE;
-  }
-  if (pv_config_check(c, &err) < 0) {
-    fprintf(stderr, "probevision sim: %s\n", err.msg);
-    return PV_EXIT_USAGE;
-  }
+  int code = pv_cli_config_build(&cc, c);
+  if (code >= 0) return code;
   if (!opt->seed_given) opt->faults.seed = (uint64_t)c->sim_seed;
   return -1;
 }

@@ -41,9 +41,6 @@ typedef struct canvas {
   double sx, sy;
 } canvas;
 
-static double rnd(uint64_t *st) {
-  return (double)(pv__splitmix(st) >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /* Coverage of texel k ([k s, (k+1) s)) by [a, b), as a fraction. */
 static double cover(int k, double s, double a, double b) {
@@ -90,15 +87,15 @@ static void pads(canvas *c, double px, double py) {
 
 /* One circuitry cell [x0, x0 + CELL) x [y0, y0 + CELL) of a random kind. */
 static void cell(canvas *c, double x0, double y0, uint64_t *st) {
-  int kind = (int)(rnd(st) * 5);
-  float level = (float)(135 + 50 * rnd(st));
+  int kind = (int)(pv_rng_uniform(st) * 5);
+  float level = (float)(135 + 50 * pv_rng_uniform(st));
   double x1 = x0 + CELL - 4, y1 = y0 + CELL - 4;
   switch (kind) {
   case 0:   /* horizontal wires */
   case 1: { /* vertical wires */
-    double p = 6 + 2 * (int)(rnd(st) * 3);
+    double p = 6 + 2 * (int)(pv_rng_uniform(st) * 3);
     for (double t = 0; t + p / 2 <= CELL - 4; t += p) {
-      double a = rnd(st) * 20, b = CELL - 4 - rnd(st) * 20;
+      double a = pv_rng_uniform(st) * 20, b = CELL - 4 - pv_rng_uniform(st) * 20;
       if (kind == 0)
         rect(c, x0 + a, y0 + t, x0 + b, y0 + t + p / 2, level);
       else
@@ -107,10 +104,10 @@ static void cell(canvas *c, double x0, double y0, uint64_t *st) {
     break;
   }
   case 2: /* random blocks */
-    for (int n = 6 + (int)(rnd(st) * 6); n > 0; n--) {
-      double w = 4 + 26 * rnd(st), h = 4 + 26 * rnd(st);
-      double x = x0 + rnd(st) * (CELL - 4 - w), y = y0 + rnd(st) * (CELL - 4 - h);
-      rect(c, x, y, x + w, y + h, (float)(125 + 70 * rnd(st)));
+    for (int n = 6 + (int)(pv_rng_uniform(st) * 6); n > 0; n--) {
+      double w = 4 + 26 * pv_rng_uniform(st), h = 4 + 26 * pv_rng_uniform(st);
+      double x = x0 + pv_rng_uniform(st) * (CELL - 4 - w), y = y0 + pv_rng_uniform(st) * (CELL - 4 - h);
+      rect(c, x, y, x + w, y + h, (float)(125 + 70 * pv_rng_uniform(st)));
     }
     break;
   case 3: /* memory array */
@@ -118,9 +115,9 @@ static void cell(canvas *c, double x0, double y0, uint64_t *st) {
       for (double x = x0 + 2; x + 3 <= x1; x += 6) rect(c, x, y, x + 3, y + 3, level);
     break;
   default: /* a bus: a few wide lines */
-    for (int n = 1 + (int)(rnd(st) * 3); n > 0; n--) {
-      double y = y0 + rnd(st) * (CELL - 16);
-      rect(c, x0, y, x1, y + 8 + 6 * rnd(st), level);
+    for (int n = 1 + (int)(pv_rng_uniform(st) * 3); n > 0; n--) {
+      double y = y0 + pv_rng_uniform(st) * (CELL - 16);
+      rect(c, x0, y, x1, y + 8 + 6 * pv_rng_uniform(st), level);
     }
     break;
   }
@@ -160,8 +157,8 @@ void pv__scene_paint_bare(const pv_scene *s, float *raster) {
   uint64_t st = s->p.seed * UINT64_C(0x9E3779B97F4A7C15) + 3;
   double ph[6], f[6];
   for (int n = 0; n < 6; n++) {
-    ph[n] = 2 * M_PI * rnd(&st);
-    f[n] = 1 + (int)(rnd(&st) * 3); /* whole periods per tile: periodic */
+    ph[n] = 2 * M_PI * pv_rng_uniform(&st);
+    f[n] = 1 + (int)(pv_rng_uniform(&st) * 3); /* whole periods per tile: periodic */
   }
   const int nx = s->nx, ny = s->ny;
   /* faint waves along x (kept in row 0) plus waves along y plus grain;
@@ -176,7 +173,7 @@ void pv__scene_paint_bare(const pv_scene *s, float *raster) {
     for (int n = 3; n < 6; n++) ry += 2.5 * sin(2 * M_PI * f[n] * l / ny + ph[n]);
     float *row = raster + (size_t)l * nx;
     for (int k = 0; k < nx; k++)
-      row[k] = raster[k] + (float)(ry + 3 * (rnd(&st) - 0.5));
+      row[k] = raster[k] + (float)(ry + 3 * (pv_rng_uniform(&st) - 0.5));
   }
 }
 

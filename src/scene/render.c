@@ -110,7 +110,7 @@ int pv__scene_render_ex(const pv_scene *s, double x_um, double y_um,
       rc.noise = NULL;
     } else {
       uint64_t st = frame_seed * UINT64_C(0x9E3779B97F4A7C15) + (uint64_t)j;
-      rc.noise = s->noise + (pv__splitmix(&st) & (PV__NOISE_LEN - 1));
+      rc.noise = s->noise + (pv_rng_next(&st) & (PV__NOISE_LEN - 1));
     }
     uint8_t *o = out + (size_t)j * stride;
     uint64_t lpos = lpos0;

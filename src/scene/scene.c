@@ -43,7 +43,7 @@ static int check_params(const pv_wafer_params *p) {
 static void fill_noise(int16_t *t, double sigma, uint64_t seed) {
   uint64_t st = seed ^ UINT64_C(0xD1B54A32D192ED03);
   for (int i = 0; i < PV__NOISE_LEN; i++) {
-    uint64_t r = pv__splitmix(&st);
+    uint64_t r = pv_rng_next(&st);
     double sum = (double)(r & 0xffff) + (double)((r >> 16) & 0xffff) +
                  (double)((r >> 32) & 0xffff) + (double)(r >> 48);
     double g = (sum / 65536.0 - 2.0) * sqrt(3.0);

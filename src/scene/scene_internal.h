@@ -37,12 +37,5 @@ int pv__scene_render_ex(const pv_scene *s, double x_um, double y_um,
                         uint64_t frame_seed, pv_pixfmt fmt, uint8_t *out,
                         int w, int h, int stride, int clean);
 
-/* splitmix64 step: the scene's only random number generator. */
-static inline uint64_t pv__splitmix(uint64_t *state) {
-  uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-  return z ^ (z >> 31);
-}
 
 #endif

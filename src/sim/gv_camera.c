@@ -80,14 +80,6 @@ struct pv_gv_camera {
   bool stall_done, stalling;
 };
 
-static uint64_t next_rand(uint64_t *s) { /* splitmix64 */
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s) { return (double)(next_rand(s) >> 11) * 0x1.0p-53; }
 
 static int to_pixfmt(ArvPixelFormat f, pv_pixfmt *out) {
   switch (f) {
@@ -114,7 +106,7 @@ static bool drop_frame(pv_gv_camera *cam, int64_t now) {
     cam->stalling = false;
     pv_info("sim camera: stall over, frames flow again");
   }
-  if (cam->faults.nodata > 0 && uniform(&cam->rng) < cam->faults.nodata) {
+  if (cam->faults.nodata > 0 && pv_rng_uniform(&cam->rng) < cam->faults.nodata) {
     pv_info("sim camera: fault nodata: frame %llu not sent",
             (unsigned long long)cam->frame_seed + 1);
     return true;

@@ -66,13 +66,6 @@ struct pv_sentio_server {
 
 enum { GO_ON = 0, DROP = -1, STOP = -2 };
 
-static double uniform(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return (double)(z >> 11) * 0x1.0p-53;
-}
 
 static int stop_requested(const struct pollfd *wake) {
   return (wake->revents & POLLIN) != 0;
@@ -178,7 +171,7 @@ static int do_move(pv_sentio_server *s, char **a, int n) {
   } else if (strcasecmp(a[0], "zero") != 0 && strcasecmp(a[0], "home") != 0) {
     return reply(s, PV__SENTIO_E_BAD_PARAM, "REF must be Zero, Home or Relative");
   }
-  if (s->faults.stage_error > 0 && uniform(&s->rng) < s->faults.stage_error) {
+  if (s->faults.stage_error > 0 && pv_rng_uniform(&s->rng) < s->faults.stage_error) {
     pv_info("sentio server: injected stage error on a move to (%.3f, %.3f) um", x, y);
     return reply(s, PV__SENTIO_E_MOVE, "injected fault: move to %.3f, %.3f failed", x, y);
   }
@@ -188,7 +181,7 @@ static int do_move(pv_sentio_server *s, char **a, int n) {
   int64_t t;
   if (pv_stage_wait_settled(s->stage, &t, &e) < 0)
     return reply(s, PV__SENTIO_E_MOVE, "%s", e.msg);
-  if (s->faults.stage_timeout > 0 && uniform(&s->rng) < s->faults.stage_timeout) {
+  if (s->faults.stage_timeout > 0 && pv_rng_uniform(&s->rng) < s->faults.stage_timeout) {
     pv_info("sentio server: injected delay of the reply to a move to (%.3f, %.3f) um", x, y);
     rc = hold_reply(s);
     if (rc != GO_ON) return rc;

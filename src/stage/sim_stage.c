@@ -51,22 +51,6 @@ void pv_sim_stage_params_default(pv_sim_stage_params *p) {
       .speed = 1, .fault_error = 0, .seed = 1};
 }
 
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1). */
-static double uniform(uint64_t *s) {
-  return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
-}
-
-static double gaussian(uint64_t *s) {
-  double u = uniform(s), v = uniform(s);
-  return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
-}
 
 /* Caller holds mu. */
 static void truth_at_locked(const sim_stage *s, int64_t t, double *x,
@@ -107,7 +91,7 @@ static int move_to(sim_stage *s, double x, double y, pv_error *err) {
                         x, y, p->x_min_um, p->x_max_um, p->y_min_um,
                         p->y_max_um);
   pthread_mutex_lock(&s->mu);
-  if (p->fault_error > 0 && uniform(&s->rng) < p->fault_error) {
+  if (p->fault_error > 0 && pv_rng_uniform(&s->rng) < p->fault_error) {
     pthread_mutex_unlock(&s->mu);
     return pv_error_set(err, PV_ESTAGE,
                         "sim stage: injected fault on move to (%.3f, %.3f) um",
@@ -116,9 +100,9 @@ static int move_to(sim_stage *s, double x, double y, pv_error *err) {
   double dx = x - s->cmd_x, dy = y - s->cmd_y;
   double len = hypot(dx, dy);
   double mag = fmin(p->error_frac * len, MAX_PROPORTIONAL_ERROR_UM);
-  double ang = 2.0 * M_PI * uniform(&s->rng);
-  double ex = mag * cos(ang) + p->error_um * gaussian(&s->rng);
-  double ey = mag * sin(ang) + p->error_um * gaussian(&s->rng);
+  double ang = 2.0 * M_PI * pv_rng_uniform(&s->rng);
+  double ex = mag * cos(ang) + p->error_um * pv_rng_gaussian(&s->rng);
+  double ey = mag * sin(ang) + p->error_um * pv_rng_gaussian(&s->rng);
   int dir[2] = {axis_dir(dx), axis_dir(dy)};
   double *e[2] = {&ex, &ey};
   for (int a = 0; a < 2; a++) {
