@@ -12,6 +12,10 @@ enum {
   PV_EXIT_HARDWARE = 3  /* camera or stage failure */
 };
 
+/* Prints "probevision CMD: " + fmt (with arg) and the usage text to stderr;
+ * returns PV_EXIT_USAGE. */
+int pv_cli_usage_error(const char *cmd, const char *usage, const char *fmt, const char *arg);
+
 int pv_cli_run(int argc, char **argv);
 int pv_cli_match(int argc, char **argv);
 int pv_cli_template(int argc, char **argv);

@@ -52,10 +52,7 @@ typedef struct grab_options {
 } grab_options;
 
 static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "probevision grab: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n%s", usage);
-  return PV_EXIT_USAGE;
+  return pv_cli_usage_error("grab", usage, fmt, arg);
 }
 
 static int parse(int argc, char **argv, grab_options *opt, pv_config *c) {

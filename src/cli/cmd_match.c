@@ -24,10 +24,7 @@ static const char usage[] =
     "(i, j)); score is the normalised cross-correlation (TM_CCOEFF_NORMED).\n";
 
 static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "probevision match: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n%s", usage);
-  return PV_EXIT_USAGE;
+  return pv_cli_usage_error("match", usage, fmt, arg);
 }
 
 static int parse_int(const char *s, long lo, long hi, int *out) {

@@ -51,10 +51,7 @@ static const char usage[] =
     "  --stage SPEC      stage driver: sim, or sentio:HOST:PORT (a SENTIO station)\n";
 
 static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "probevision run: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n%s", usage);
-  return PV_EXIT_USAGE;
+  return pv_cli_usage_error("run", usage, fmt, arg);
 }
 
 static int parse_long(const char *s, long long lo, long long hi, long long *out) {

@@ -51,10 +51,7 @@ static const char usage[] =
 #endif
 
 static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "probevision sim: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n%s", usage);
-  return PV_EXIT_USAGE;
+  return pv_cli_usage_error("sim", usage, fmt, arg);
 }
 
 typedef struct sim_options {

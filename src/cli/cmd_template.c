@@ -19,10 +19,7 @@ static const char usage[] =
     "template the simulated station is aligned with.\n";
 
 static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "probevision template: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n%s", usage);
-  return PV_EXIT_USAGE;
+  return pv_cli_usage_error("template", usage, fmt, arg);
 }
 
 int pv_cli_template(int argc, char **argv) {

@@ -77,3 +77,10 @@ int pv_cli_config_build(const pv_cli_config *cc, pv_config *c) {
   }
   return -1;
 }
+
+int pv_cli_usage_error(const char *cmd, const char *usage, const char *fmt, const char *arg) {
+  fprintf(stderr, "probevision %s: ", cmd);
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\n%s", usage);
+  return PV_EXIT_USAGE;
+}

@@ -51,6 +51,17 @@ def runs(db):
     return rows
 
 
+def recorded(db):
+    """Points recorded so far in db (0 while it does not exist yet)."""
+    try:
+        con = sqlite3.connect(db, timeout=5)
+        n = con.execute("SELECT count(*) FROM points").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.Error:
+        return 0
+
+
 def rss_kb(pid):
     """VmRSS of pid in kB from /proc (None once the process is gone)."""
     try:

@@ -2,23 +2,12 @@
 by at most 1 MB from the 20% mark to the end; peak RSS at most 96 MB.
 Progress is read from the journal so the 20% mark is the 100th point."""
 import os
-import sqlite3
 import subprocess
 import threading
 import time
-from pvtest import BIN, check, main, rss_kb, workdir
+from pvtest import BIN, check, main, recorded, rss_kb, workdir
 
 POINTS = int(os.environ.get("PV_MEMORY_POINTS", "500"))
-
-
-def recorded(db):
-    try:
-        con = sqlite3.connect(db, timeout=5)
-        n = con.execute("SELECT count(*) FROM points").fetchone()[0]
-        con.close()
-        return n
-    except sqlite3.Error:
-        return 0
 
 
 def memory_is_flat_over_500_points():

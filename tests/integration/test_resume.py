@@ -3,20 +3,9 @@ target exactly once, in one run; --resume refuses a changed configuration
 or target list."""
 import os
 import signal
-import sqlite3
 import subprocess
 import time
-from pvtest import BIN, check, main, points, run, runs, workdir
-
-
-def recorded(db):
-    try:
-        con = sqlite3.connect(db, timeout=5)
-        n = con.execute("SELECT count(*) FROM points").fetchone()[0]
-        con.close()
-        return n
-    except sqlite3.Error:
-        return 0
+from pvtest import BIN, check, main, points, recorded, run, runs, workdir
 
 
 def sigkill_then_resume_records_each_point_once():

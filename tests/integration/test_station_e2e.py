@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from pvtest import BIN, Failure, check, main, points, run, workdir
+from pvtest import BIN, Failure, check, main, points, recorded, run, workdir
 
 SKIP = 77
 
@@ -118,7 +118,7 @@ def simulator_restart_mid_run():
         db = os.path.join(d, "r.db")
         deadline = time.time() + 120
         while time.time() < deadline and p.poll() is None:
-            if os.path.exists(db) and len(points(db)) >= 5:
+            if recorded(db) >= 5:
                 break
             time.sleep(0.2)
         if p.poll() is not None:
