@@ -167,6 +167,22 @@ static void fill(ArvBuffer *buffer, void *data, guint32 exposure_us, guint32 gai
     if (atomic_exchange(&cam->format_warned, 1) == 0)
       pv_warn("sim camera: cannot render a %dx%d frame: %s", w, h, pv_strerror(rc));
   }
+  /* A real camera's picture is exposed just before it is read out and sent;
+   * this one is "exposed" at `now` but leaves only after rendering (tens of
+   * ms, more under a sanitizer). A client estimating the exposure from the
+   * arrival time could then date a picture of the old position after the
+   * stage settled. So a frame is sent only if the stage did not move while
+   * it was rendered: every frame shows the position of its whole interval. */
+  double x_end = 0, y_end = 0, x_start = 0, y_start = 0;
+  if (cam->truth.position_at) {
+    cam->truth.position_at(cam->truth.ctx, now, &x_start, &y_start);
+    cam->truth.position_at(cam->truth.ctx, pv_now_ns(), &x_end, &y_end);
+    if (x_end != x_start || y_end != y_start) {
+      pv_debug("sim camera: frame %llu straddled a stage move: not sent",
+               (unsigned long long)cam->frame_seed);
+      set_loss_ratio(cam, 1.0);
+    }
+  }
 }
 
 /* 1 if another process (another fake camera) has address:3956. Aravis
