@@ -2,13 +2,15 @@
 #   make demo   install what is missing, build, run the job on the simulated station
 #   make test   install what is missing, build, run the whole suite (plain, ASan+UBSan, TSan)
 #   make bench  also install OpenCV (benchmark only), run the matcher benchmark
+#   make fuzz   build the libFuzzer targets (clang) in build-fuzz/, run each FUZZ_SECONDS
 #   make deps | build | clean
 
 BUILD   ?= build
 MESON   ?= meson
 DEMO_ARGS ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo test bench fuzz clean
 
 all: build
 
@@ -33,5 +35,9 @@ bench: deps
 	$(MESON) compile -C $(BUILD) bench/bench_match
 	$(BUILD)/bench/bench_match $(BENCH_ARGS)
 
+fuzz: deps
+	@scripts/install-deps --fuzz
+	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

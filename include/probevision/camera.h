@@ -93,8 +93,24 @@ typedef struct pv_sim_camera_params {
   /* faults (probabilities per frame; 0 = none) for tests */
   double fault_nodata;
   double fault_incomplete;
+  double packet_loss;  /* lost packets per thousand (0..1000); this driver
+                          has no packet resend, so a frame of N packets of
+                          PV_SIM_CAMERA_PACKET_BYTES is incomplete with
+                          probability 1 - (1 - R/1000)^N (on top of
+                          fault_incomplete) */
+  /* once-only faults, after 2 s of nominal stream time (2 * fps frames
+   * delivered, so they come as early at speed 0 as at speed 1). Their
+   * durations are REAL seconds at every speed. */
+  double stall_s;      /* no frames (PV_ETIMEDOUT) for stall_s s */
+  double disconnect_s; /* grab returns PV_EDISCONNECTED and open fails with
+                          it for disconnect_s s (after the stall, if any:
+                          again 2 * fps frames after it ended) */
   uint64_t seed;
 } pv_sim_camera_params;
+
+/* GigE Vision payload per packet of the simulated camera (1500-byte MTU
+ * minus IP, UDP and GVSP headers). */
+#define PV_SIM_CAMERA_PACKET_BYTES 1444
 
 /* GenICam camera through Aravis 0.8 (GigE Vision, USB3 Vision). */
 typedef struct pv_aravis_camera_params {

@@ -147,6 +147,29 @@ int pv_events_snapshot(pv_event *out, int max);
 /* Total events ever recorded (including overwritten ones). */
 uint64_t pv_events_total(void);
 
+/* ---- incidents -------------------------------------------------------- */
+
+/* Receives a raised incident: cause is a short class ("camera-timeout",
+ * "stage-error", ...), summary plain words; both are valid only during the
+ * call. Called on the raising thread with an internal lock held: it must be
+ * quick (queue the request; never I/O, never pv_incident_raise). */
+typedef void (*pv_incident_fn)(void *ctx, const char *cause, const char *summary);
+
+/* Installs the one incident handler (fn NULL removes it). Once this returns,
+ * no call of the previous handler is in flight, so its ctx may be freed.
+ * Thread-safe. */
+void pv_incident_set_handler(pv_incident_fn fn, void *ctx);
+
+/* Reports an incident: logs "incident (cause): summary" at WARN (so the
+ * flight recorder holds it) and passes it to the handler, if any. Summary
+ * is formatted into a stack buffer (PV_INCIDENT_SUMMARY_MAX, truncated).
+ * Never blocks on I/O, allocates nothing. Callable from any thread. */
+void pv_incident_raise(const char *cause, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define PV_INCIDENT_CAUSE_MAX 32
+#define PV_INCIDENT_SUMMARY_MAX 384
+
 /* ---- constants -------------------------------------------------------- */
 
 #define PV_EVENT_RING_SIZE 4096

@@ -70,6 +70,41 @@ void pv_monitor_stop(pv_monitor *m);
  * Thread-safe; allocates nothing. */
 void pv_monitor_format(const pv_monitor_sample *s, char *buf, size_t cap);
 
+/* ---- incident reports ------------------------------------------------- */
+
+/* Makes the monitor the process's incident handler (pv_incident_set_handler):
+ * each pv_incident_raise is queued (at most PV_INCIDENT_QUEUE pending; more
+ * are dropped, counted and mentioned in the next report) and the monitor
+ * thread writes its report PV_INCIDENT_DELAY_MS later, so that the report
+ * shows what happened next (recovery). pv_monitor_stop writes the reports
+ * still queued, then removes the handler. dir is copied ("" or NULL: ".")
+ * and created if missing (one level).
+ * PV_EBUSY if already enabled. Call from the thread that owns m. */
+int pv_monitor_enable_incidents(pv_monitor *m, const char *dir);
+
+/* Reports written and incidents dropped (queue full) so far. Thread-safe. */
+void pv_monitor_incident_counts(pv_monitor *m, uint64_t *written, uint64_t *dropped);
+
+/* Writes one incident report now: DIR/incident-YYYYmmdd-HHMMSS.md (local
+ * time of raised_wall_ns; "-2", "-3"... when taken) and beside it
+ * ...-memory.svg. Contents: summary (cause in plain words, recovery seen in
+ * the flight recorder after raised_mono_ns), counters and current point
+ * (a sample taken now if m is non-NULL), the flight-recorder timeline
+ * (60 s before the raise and everything after, at most
+ * PV_INCIDENT_TIMELINE_MAX events), the memory series (m's samples, or one
+ * reading now) as a table and an SVG plot, the thread list. The path of the
+ * report goes to path (may be NULL). Uses static buffers under a lock (no
+ * allocation besides stdio's); thread-safe, blocks on file I/O.
+ * PV_EIO with the path in err when a file cannot be written. */
+int pv_incident_write_report(const char *dir, pv_monitor *m, const char *cause,
+                             const char *summary, int64_t raised_mono_ns,
+                             int64_t raised_wall_ns, char *path, size_t cap,
+                             pv_error *err);
+
+#define PV_INCIDENT_QUEUE 8
+#define PV_INCIDENT_DELAY_MS 3000
+#define PV_INCIDENT_TIMELINE_MAX 300
+
 /* ---- constants -------------------------------------------------------- */
 
 #define PV_MONITOR_RING 1024 /* samples kept */

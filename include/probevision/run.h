@@ -147,6 +147,29 @@ int pv_journal_record(pv_journal *j, int64_t run_id,
 int pv_journal_finish_run(pv_journal *j, int64_t run_id, pv_run_status st,
                           pv_error *err);
 
+/* ---- reading a journal (reports) -------------------------------------- */
+
+typedef struct pv_run_record {
+  int64_t id;
+  char status[16];                      /* "running", "finished", "aborted" */
+  char started_at[32], finished_at[32]; /* ISO-8601 UTC as stored; "" if none */
+  char config_hash[PV_HASH_HEX], targets_hash[PV_HASH_HEX];
+} pv_run_record;
+
+/* Called for each point; a non-zero return stops the reading and is
+ * returned by pv_journal_read_run. *p is valid only during the call. */
+typedef int (*pv_point_visit_fn)(void *ctx, const pv_point_result *p);
+
+/* Opens the journal at path read-only (its own connection; a run may be
+ * writing it at the same time), fills *run for run_id (<= 0: the newest
+ * run), then calls visit (may be NULL) for each of its points in the order
+ * they were recorded; NULL columns come back as NAN / "" / 0 like
+ * pv_journal_record stored them. PV_ENOTFOUND when the run does not exist,
+ * PV_EDB with the path in err on a database error. Thread-safe (no shared
+ * state). */
+int pv_journal_read_run(const char *path, int64_t run_id, pv_run_record *run,
+                        pv_point_visit_fn visit, void *ctx, pv_error *err);
+
 /* ---- measurement hook ------------------------------------------------- */
 
 typedef struct pv_measure_env {

@@ -48,6 +48,11 @@ typedef struct pv_sim_stage_params {
                             durations are multiplied by it (0.1: ten times
                             faster) */
   double fault_error;    /* probability a move fails (tests) */
+  double fault_timeout;  /* probability a move's reply never comes (tests):
+                            the move is carried out, then the call waits
+                            timeout_ms * speed and fails with PV_ETIMEDOUT,
+                            as a client whose reply was lost */
+  double timeout_ms;     /* that wait in simulated ms (default 10000) */
   uint64_t seed;
 } pv_sim_stage_params;
 

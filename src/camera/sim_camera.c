@@ -13,10 +13,27 @@
  * Faults (per frame, deterministic RNG from the seed): with probability
  * fault_nodata the grab waits out its timeout (scaled by speed, at least
  * PV__SIM_MIN_NODATA_MS) and returns PV_ETIMEDOUT; with fault_incomplete it
- * returns PV_EINCOMPLETE. Every call happens on the camera thread; the
- * object is not thread-safe.
+ * returns PV_EINCOMPLETE; packet_loss adds 1 - (1 - R/1000)^packets to
+ * the latter (no packet resend in this driver).
+ *
+ * Once-only faults, after 2 s of nominal stream time = 2 * fps frames
+ * delivered (a frame count, so the fault comes as early in a run at speed 0
+ * as at speed 1), with durations in REAL seconds at every speed (they
+ * exercise the acquisition worker's wall-clock recovery: restarts, reopen
+ * backoff):
+ * - stall: from then on every grab waits out its timeout and returns
+ *   PV_ETIMEDOUT for stall_s s; restarts and reopens do not end it.
+ * - disconnect: 2 * fps frames later (after the stall has ended, if both)
+ *   a grab returns PV_EDISCONNECTED, and open fails with PV_EDISCONNECTED
+ *   until disconnect_s s have passed; then the worker's reopen succeeds.
+ * State: next_fault_frame is the delivered-frame count at which the next
+ * pending once-only fault fires; stall_until_ns / gone_until_ns are 0 when
+ * that fault is not in progress.
+ *
+ * Every call happens on the camera thread; the object is not thread-safe.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +51,11 @@ typedef struct sim_camera {
   int64_t next_ns;      /* scheduled start of the next exposure */
   int64_t period_ns;
   int open, streaming;
+  double p_incomplete;       /* fault_incomplete + packet loss per frame */
+  uint64_t delivered;        /* good frames */
+  uint64_t next_fault_frame; /* see the file comment */
+  int stall_done, gone_done;
+  int64_t stall_until_ns, gone_until_ns;
 } sim_camera;
 
 void pv_sim_camera_params_default(pv_sim_camera_params *p) {
@@ -51,8 +73,16 @@ static void sleep_until(int64_t t_ns) {
 
 static int sim_open(void *self, pv_camera_info *info, pv_error *err) {
   sim_camera *c = self;
-  (void)err;
   memset(info, 0, sizeof *info);
+  int64_t now = pv_now_ns();
+  if (c->gone_until_ns != 0 && now < c->gone_until_ns)
+    return pv_error_set(err, PV_EDISCONNECTED,
+                        "sim camera: disconnected (injected fault), back in %.1f s",
+                        (double)(c->gone_until_ns - now) / 1e9);
+  if (c->gone_until_ns != 0) {
+    c->gone_until_ns = 0;
+    pv_info("sim camera: disconnect fault over, the camera answers again");
+  }
   info->width = c->p.width;
   info->height = c->p.height;
   info->format = c->p.format;
@@ -71,6 +101,35 @@ static int sim_start(void *self) {
   return PV_OK;
 }
 
+/* The once-only faults (see the file comment): PV_ETIMEDOUT while stalled
+ * (after waiting the timeout), PV_EDISCONNECTED while gone, else PV_OK. */
+static int once_faults(sim_camera *c, int64_t now, int64_t timeout_ns) {
+  uint64_t after = (uint64_t)ceil(2.0 * c->p.fps);
+  if (c->gone_until_ns != 0 && now < c->gone_until_ns) return PV_EDISCONNECTED;
+  if (c->p.stall_s > 0 && !c->stall_done && c->delivered >= c->next_fault_frame) {
+    c->stall_done = 1;
+    c->stall_until_ns = now + (int64_t)(c->p.stall_s * 1e9);
+    c->next_fault_frame = c->delivered + after;
+    pv_warn("sim camera: fault stall: no frames for %.1f s", c->p.stall_s);
+  }
+  if (c->stall_until_ns != 0) {
+    if (now < c->stall_until_ns) {
+      sleep_until(now + timeout_ns);
+      return PV_ETIMEDOUT;
+    }
+    c->stall_until_ns = 0;
+    pv_info("sim camera: stall over, frames flow again");
+  }
+  if (c->p.disconnect_s > 0 && !c->gone_done && c->delivered >= c->next_fault_frame &&
+      (c->p.stall_s <= 0 || c->stall_done)) {
+    c->gone_done = 1;
+    c->gone_until_ns = now + (int64_t)(c->p.disconnect_s * 1e9);
+    pv_warn("sim camera: fault disconnect: camera gone for %.1f s", c->p.disconnect_s);
+    return PV_EDISCONNECTED;
+  }
+  return PV_OK;
+}
+
 static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
   sim_camera *c = self;
   if (!c->streaming) return PV_EFATAL;
@@ -78,6 +137,8 @@ static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
   int64_t timeout_ns = (int64_t)((double)timeout_ms * c->p.speed * 1e6);
   if (timeout_ns < PV__SIM_MIN_NODATA_MS * PV_NS_PER_MS)
     timeout_ns = PV__SIM_MIN_NODATA_MS * PV_NS_PER_MS;
+  int rc = once_faults(c, now, timeout_ns);
+  if (rc != PV_OK) return rc;
   if (c->next_ns + c->period_ns < now) c->next_ns = now; /* fell behind */
   if (c->next_ns - now > timeout_ns) { /* the frame comes too late */
     sleep_until(now + timeout_ns);
@@ -91,16 +152,17 @@ static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
     return PV_ETIMEDOUT;
   }
   if (c->period_ns > 0) sleep_until(start);
-  if (u < c->p.fault_nodata + c->p.fault_incomplete) return PV_EINCOMPLETE;
+  if (u < c->p.fault_nodata + c->p_incomplete) return PV_EINCOMPLETE;
 
   size_t size = (size_t)c->p.width * (size_t)c->p.height;
   if (into->capacity < size) return PV_EFATAL;
   int64_t exposure = pv_now_ns();
   double x = 0, y = 0;
   if (c->truth.position_at) c->truth.position_at(c->truth.ctx, exposure, &x, &y);
-  int rc = pv_scene_render(c->scene, x, y, ++c->frame_seed, c->p.format,
-                           into->data, c->p.width, c->p.height, c->p.width);
+  rc = pv_scene_render(c->scene, x, y, ++c->frame_seed, c->p.format,
+                       into->data, c->p.width, c->p.height, c->p.width);
   if (rc != PV_OK) return PV_EFATAL;
+  c->delivered++;
   into->width = c->p.width;
   into->height = c->p.height;
   into->stride = c->p.width;
@@ -151,7 +213,9 @@ int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
   if (scene == NULL || p->width < 2 || p->height < 2 ||
       p->width > PV_IMAGE_MAX_DIM || p->height > PV_IMAGE_MAX_DIM ||
       p->fps <= 0 || p->speed < 0 || p->format < 0 ||
-      p->format >= PV_PIXFMT_COUNT)
+      p->format >= PV_PIXFMT_COUNT || !(p->packet_loss >= 0 && p->packet_loss <= 1000) ||
+      !(p->stall_s >= 0 && p->stall_s <= 3600) ||
+      !(p->disconnect_s >= 0 && p->disconnect_s <= 3600))
     return PV_EINVAL;
   sim_camera *c = calloc(1, sizeof *c);
   if (c == NULL) return PV_ENOMEM;
@@ -160,6 +224,10 @@ int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
   c->truth = truth;
   c->rng = p->seed;
   c->period_ns = (int64_t)(p->speed / p->fps * 1e9);
+  double packets = ceil((double)p->width * p->height / PV_SIM_CAMERA_PACKET_BYTES);
+  c->p_incomplete = p->fault_incomplete + (1.0 - pow(1.0 - p->packet_loss / 1000.0, packets));
+  if (c->p_incomplete > 1) c->p_incomplete = 1;
+  c->next_fault_frame = (uint64_t)ceil(2.0 * p->fps);
   *drv = &sim_driver;
   *self = c;
   return PV_OK;

@@ -131,6 +131,10 @@ static void backoff_sleep(pv_camera *cam, int ms) {
  * or the camera is stopped. */
 static void reopen(pv_camera *cam, const char *why) {
   pv_warn("camera %s: reconnecting: %s", cam->drv->name, why);
+  pv_incident_raise(strstr(why, "disconnected") ? "camera-disconnected"
+                    : strstr(why, "fatal") ? "camera-fatal" : "camera-timeout",
+                    "camera %s: %s; closed it, reopening with backoff from %d ms",
+                    cam->drv->name, why, cam->params.reopen_backoff_ms);
   log_threads();
   if (cam->streaming) cam->drv->stop(cam->self);
   cam->streaming = 0;
@@ -176,6 +180,11 @@ static void escalate_timeouts(pv_camera *cam) {
           "(restart %d of %d)", cam->drv->name,
           cam->params.retries_before_restart, cam->consecutive_restarts,
           cam->params.restarts_before_reopen);
+  pv_incident_raise("camera-timeout", "no frame within %d ms, %d times in a row: camera %s "
+                    "stopped sending; stream restarted (restart %d of %d)",
+                    cam->params.grab_timeout_ms, cam->params.retries_before_restart,
+                    cam->drv->name, cam->consecutive_restarts,
+                    cam->params.restarts_before_reopen);
   log_threads();
   cam->drv->stop(cam->self);
   int rc = cam->drv->start(cam->self);
@@ -215,6 +224,8 @@ static void grab_once(pv_camera *cam) {
   pthread_mutex_unlock(&cam->mu);
 
   if (rc == PV_OK) {
+    if (cam->consecutive_restarts > 0 && !scratch)
+      pv_info("camera %s: recovered: frames are back after the stream restart", cam->drv->name);
     cam->consecutive_timeouts = 0;
     cam->consecutive_restarts = 0;
   } else if (rc == PV_ETIMEDOUT) {

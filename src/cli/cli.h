@@ -21,5 +21,6 @@ int pv_cli_match(int argc, char **argv);
 int pv_cli_template(int argc, char **argv);
 int pv_cli_grab(int argc, char **argv);
 int pv_cli_sim(int argc, char **argv);
+int pv_cli_report(int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@ typedef struct run_options {
   int resume;
   long long start_index; /* -1: from the first target */
   long points;           /* -1: all (built-in list: 50) */
+  pv_sim_faults faults;  /* --fault, for the built-in simulated drivers */
 } run_options;
 
 static volatile sig_atomic_t stop_requested;
@@ -38,6 +39,7 @@ static const char usage[] =
     "usage: probevision run [--config FILE] [--targets FILE] [--db FILE] [--resume]\n"
     "                       [--start-index N] [--points N] [--speed X]\n"
     "                       [--camera SPEC] [--stage SPEC] [--set SECTION.KEY=VALUE]...\n"
+    "                       [--fault SPEC]...\n"
     "  --config FILE     INI configuration ('probevision help config' lists the keys)\n"
     "  --targets FILE    CSV: index,x_um,y_um[,name] or index,x_mm,y_mm[,name];\n"
     "                    default: the simulated wafer's dies\n"
@@ -48,7 +50,11 @@ static const char usage[] =
     "  --speed X         time scale of the simulated station (0: as fast as possible)\n"
     "  --camera SPEC     camera: sim (default), aravis (the first GenICam camera)\n"
     "                    or aravis:ID (Aravis device id or IP address)\n"
-    "  --stage SPEC      stage driver: sim, or sentio:HOST:PORT (a SENTIO station)\n";
+    "  --stage SPEC      stage driver: sim, or sentio:HOST:PORT (a SENTIO station)\n"
+    "  --fault SPEC      inject a fault into the built-in simulated camera/stage\n"
+    "                    (repeatable): nodata:P, stall:T, packet-loss:R, disconnect:T,\n"
+    "                    stage-timeout:P, stage-error:P, seed:N (P probability,\n"
+    "                    T real seconds, R lost packets per thousand)\n";
 
 static int usage_error(const char *fmt, const char *arg) {
   return pv_cli_usage_error("run", usage, fmt, arg);
@@ -70,7 +76,8 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
       {"start-index", required_argument, 0, 'i'}, {"points", required_argument, 0, 'n'},
       {"speed", required_argument, 0, 's'},  {"camera", required_argument, 0, 'C'},
       {"stage", required_argument, 0, 'S'},  {"set", required_argument, 0, 'k'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+      {"fault", required_argument, 0, 'F'}, {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   pv_cli_config cc = {.cmd = "run"};
   *opt = (run_options){.db_path = "results.db", .start_index = -1, .points = -1};
   optind = 1;
@@ -105,6 +112,12 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
       case 'S':
         if (pv_cli_config_add_stage(&cc, optarg) < 0) return PV_EXIT_USAGE;
         break;
+      case 'F': {
+        pv_error e;
+        if (pv_sim_fault_parse(optarg, &opt->faults, &e) < 0)
+          return usage_error("--fault: %s", e.msg);
+        break;
+      }
       case 'h': fputs(usage, stdout); return PV_EXIT_OK;
       case ':': return usage_error("%s needs a value", argv[optind - 1]);
       default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -112,6 +125,7 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
   opt->config_path = cc.path;
+  pv_station_set_sim_faults(&opt->faults);
   return pv_cli_config_build(&cc, c);
 }
 
@@ -294,6 +308,8 @@ int pv_cli_run(int argc, char **argv) {
           c.stage_driver, opt.db_path);
   if (pv_station_open(&st, &c, &err) < 0) {
     pv_error("hardware: %s", err.msg);
+    pv_incident_write_report(c.monitor_incident_dir, NULL, "hardware", err.msg, pv_now_ns(),
+                             pv_wall_ns(), NULL, 0, NULL);
     code = PV_EXIT_HARDWARE;
     goto out;
   }
@@ -309,12 +325,17 @@ int pv_cli_run(int argc, char **argv) {
   run_state rs = {.camera = st.camera, .total = count};
   if (pv_monitor_start(c.monitor_interval_s, fill_sample, &rs, &mon) < 0)
     pv_warn("monitor thread not started");
+  else if (pv_monitor_enable_incidents(mon, c.monitor_incident_dir) < 0)
+    pv_warn("incident reports disabled");
   pv_thread_set_name("stepper");
   pv_progress_begin(&rs.bar, count);
   pv_run_summary sum;
   int rc = pv_sequencer_run(seq, &targets, recorded, first, count, on_point, &rs,
                             &stop_requested, &sum);
   pv_progress_end(&rs.bar);
+  if (rc < 0) /* queued now, written by pv_monitor_stop below */
+    pv_incident_raise("journal-write", "run %lld stopped after %d points: %s: %s",
+                      (long long)run_id, sum.done, opt.db_path, pv_strerror(rc));
   pv_monitor_stop(mon);
   mon = NULL;
   if (rc < 0) {
@@ -326,6 +347,8 @@ int pv_cli_run(int argc, char **argv) {
   if (!sum.stopped) {
     if (pv_journal_finish_run(journal, run_id, PV_RUN_FINISHED, &err) < 0) {
       pv_error("%s", err.msg);
+      pv_incident_write_report(c.monitor_incident_dir, NULL, "journal-write", err.msg,
+                               pv_now_ns(), pv_wall_ns(), NULL, 0, NULL);
       code = PV_EXIT_HARDWARE;
       goto out;
     }

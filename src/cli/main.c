@@ -20,6 +20,7 @@ static const char usage[] =
     "  template   write the simulated die's alignment template\n"
     "  grab       acquisition check: grab N frames, print the camera counters\n"
     "  sim        serve a simulated station: GigE Vision camera and SENTIO stage\n"
+    "  report     write a Markdown report (with SVG plot) of a run from the journal\n"
     "  help       this text; 'help config' lists every configuration key\n"
     "\n"
     "options: --help (also after a command), --version\n"
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
       {"template", pv_cli_template},
       {"grab", pv_cli_grab},
       {"sim", pv_cli_sim},
+      {"report", pv_cli_report},
       {"help", help},
   };
   if (argc < 2) {

@@ -8,6 +8,7 @@
 #include "probevision/config.h"
 #include "probevision/match.h"
 #include "probevision/scene.h"
+#include "probevision/sim.h"
 #include "probevision/stage.h"
 
 typedef struct pv_station {
@@ -18,6 +19,14 @@ typedef struct pv_station {
   pv_image templ;      /* alignment template */
   pv_matcher *matcher;
 } pv_station;
+
+/* The faults (`probevision run --fault SPEC`) that the built-in simulated
+ * camera and stage of every later pv_station_open in this process inject
+ * (copied; NULL: none). A nonzero fault replaces the matching sim.fault_*
+ * configuration key; seed (when nonzero) replaces sim.seed for the camera's
+ * and stage's random choices. Drivers other than sim ignore them. Not
+ * thread-safe: call before opening a station. */
+void pv_station_set_sim_faults(const pv_sim_faults *f);
 
 /* Scene and template only (no hardware): needed before the journal is
  * touched, so that bad input is reported before anything is written.

@@ -9,6 +9,9 @@
  * `total` change only under `lock`; slot total % RING is the next one
  * written. The fill callback and logging run outside `lock`, so a slow
  * callback never blocks readers of the ring.
+ * Incidents (incident.c): when enabled, the thread also wakes when a queued
+ * incident report falls due (or when `kick` is set) and writes it outside
+ * `lock`; at stop it writes every report still queued before exiting.
  */
 #include <math.h>
 #include <pthread.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "monitor_internal.h"
 #include "probevision/monitor.h"
 
 struct pv_monitor {
@@ -30,7 +34,29 @@ struct pv_monitor {
   void *ctx;
   pv_monitor_sample *ring; /* PV_MONITOR_RING, under lock */
   uint64_t total;          /* samples ever recorded, under lock */
+  pv__incidents *inc;      /* set once under lock; NULL: disabled */
+  int kick;                /* under lock: an incident was queued */
 };
+
+void pv__monitor_attach_incidents(pv_monitor *m, pv__incidents *q) {
+  pthread_mutex_lock(&m->lock);
+  m->inc = q;
+  pthread_mutex_unlock(&m->lock);
+}
+
+pv__incidents *pv__monitor_incidents(pv_monitor *m) {
+  pthread_mutex_lock(&m->lock);
+  pv__incidents *q = m->inc;
+  pthread_mutex_unlock(&m->lock);
+  return q;
+}
+
+void pv__monitor_kick(pv_monitor *m) {
+  pthread_mutex_lock(&m->lock);
+  m->kick = 1;
+  pthread_cond_broadcast(&m->wake);
+  pthread_mutex_unlock(&m->lock);
+}
 
 void pv_monitor_format(const pv_monitor_sample *s, char *buf, size_t cap) {
   const double mb = 1024.0 * 1024.0;
@@ -75,9 +101,19 @@ static void *monitor_main(void *arg) {
     deadline += m->interval_ns;
     int64_t now = pv_now_ns();
     if (deadline < now) deadline = now; /* fell behind: do not burst */
-    struct timespec ts = to_timespec(deadline);
-    while (!m->stop && pv_now_ns() < deadline)
-      pthread_cond_timedwait(&m->wake, &m->lock, &ts);
+    for (;;) { /* until the sample is due: write incident reports as they fall due */
+      int64_t due = m->inc ? pv__incidents_next_due(m->inc) : INT64_MAX;
+      int64_t until = due < deadline ? due : deadline;
+      struct timespec ts = to_timespec(until);
+      while (!m->stop && !m->kick && pv_now_ns() < until)
+        pthread_cond_timedwait(&m->wake, &m->lock, &ts);
+      m->kick = 0;
+      if (m->stop || pv_now_ns() >= deadline) break;
+      pv__incidents *q = m->inc;
+      pthread_mutex_unlock(&m->lock);
+      if (q) pv__incidents_service(q, m, 0);
+      pthread_mutex_lock(&m->lock);
+    }
     if (m->stop) break;
     pthread_mutex_unlock(&m->lock);
 
@@ -90,7 +126,9 @@ static void *monitor_main(void *arg) {
 
     pthread_mutex_lock(&m->lock);
   }
+  pv__incidents *q = m->inc;
   pthread_mutex_unlock(&m->lock);
+  if (q) pv__incidents_service(q, m, 1); /* at stop: write what is queued */
   return NULL;
 }
 
@@ -153,6 +191,7 @@ int pv_monitor_sample_now(pv_monitor *m, pv_monitor_sample *out) {
 
 void pv_monitor_stop(pv_monitor *m) {
   if (m == NULL) return;
+  if (pv__monitor_incidents(m) != NULL) pv_incident_set_handler(NULL, NULL);
   pthread_mutex_lock(&m->lock);
   m->stop = 1;
   pthread_cond_broadcast(&m->wake);
@@ -160,6 +199,7 @@ void pv_monitor_stop(pv_monitor *m) {
   pthread_join(m->thread, NULL);
   pthread_cond_destroy(&m->wake);
   pthread_mutex_destroy(&m->lock);
+  pv__incidents_free(m->inc);
   free(m->ring);
   free(m);
 }

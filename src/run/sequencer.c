@@ -102,6 +102,8 @@ static int move_settled(pv_sequencer *s, int rel, double x, double y,
             s->res.idx, attempt + 1, s->p.stage_retries + 1, err.msg);
   }
   snprintf(s->res.error, sizeof s->res.error, "stage: %s", err.msg);
+  pv_incident_raise("stage-error", "point %" PRId64 ": stage move failed %d times: %s",
+                    s->res.idx, s->p.stage_retries + 1, err.msg);
   return rc;
 }
 
@@ -121,6 +123,7 @@ static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
     snprintf(s->res.error, sizeof s->res.error,
              "camera: no frame exposed after the settle (%d waits of %d ms): %s",
              s->p.frame_retries + 1, s->p.frame_timeout_ms, pv_strerror(rc));
+    pv_incident_raise("camera-error", "point %" PRId64 ": %s", s->res.idx, s->res.error);
     return rc;
   }
   const pv_frame *f = lease.frame;

@@ -237,6 +237,11 @@ static int parse_row(reader *r, const int col_of[MAX_COLS], int ncols, int mm,
     if (rc != 0) return rc;
   }
   if (mm) t->x_um *= 1000.0, t->y_um *= 1000.0;
+  /* A finite mm value can overflow to inf in um (found by fuzzing). */
+  if (!isfinite(t->x_um) || !isfinite(t->y_um))
+    return pv_error_set(r->err, PV_EPARSE,
+                        "%s:%d: coordinate out of range in micrometres",
+                        r->path, r->line);
   return 0;
 }
 

@@ -19,6 +19,13 @@
  * (to, t_end), settled at t_settled; position_at(t) interpolates it (times
  * before t_start give `from`, so the history of earlier moves is not kept).
  *
+ * Faults (tests): with probability fault_error a move is refused
+ * (PV_ESTAGE, the stage does not move); with probability fault_timeout the
+ * move is carried out but its "reply" is lost: the call sleeps
+ * timeout_ms * speed (real time, outside the lock) and returns PV_ETIMEDOUT,
+ * so a caller that retries to the absolute goal lands once, and one that
+ * repeated a relative move would land twice.
+ *
  * Thread safety: the stepper owns the stage; the camera thread reads
  * position_at concurrently, so the segment is guarded by a mutex.
  */
@@ -48,7 +55,8 @@ void pv_sim_stage_params_default(pv_sim_stage_params *p) {
       .error_um = 0.3, .backlash_um = 0.5,
       .x_min_um = -150000, .x_max_um = 150000,
       .y_min_um = -150000, .y_max_um = 150000,
-      .speed = 1, .fault_error = 0, .seed = 1};
+      .speed = 1, .fault_error = 0, .fault_timeout = 0, .timeout_ms = 10000,
+      .seed = 1};
 }
 
 
@@ -97,6 +105,7 @@ static int move_to(sim_stage *s, double x, double y, pv_error *err) {
                         "sim stage: injected fault on move to (%.3f, %.3f) um",
                         x, y);
   }
+  int lost_reply = p->fault_timeout > 0 && pv_rng_uniform(&s->rng) < p->fault_timeout;
   double dx = x - s->cmd_x, dy = y - s->cmd_y;
   double len = hypot(dx, dy);
   double mag = fmin(p->error_frac * len, MAX_PROPORTIONAL_ERROR_UM);
@@ -131,6 +140,12 @@ static int move_to(sim_stage *s, double x, double y, pv_error *err) {
     s->t_end = s->t_settled = now;
   }
   pthread_mutex_unlock(&s->mu);
+  if (lost_reply) {
+    pv_sleep_ns((int64_t)(p->timeout_ms * p->speed * 1e6));
+    return pv_error_set(err, PV_ETIMEDOUT,
+                        "sim stage: injected fault: no reply to the move to "
+                        "(%.3f, %.3f) um within %.0f ms", x, y, p->timeout_ms);
+  }
   return PV_OK;
 }
 
@@ -206,6 +221,8 @@ int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out) {
     p = &def;
   }
   if (p->speed < 0 || p->speed_um_s < 0 || p->settle_ms < 0 ||
+      !(p->fault_timeout >= 0 && p->fault_timeout <= 1) ||
+      !(p->timeout_ms >= 0 && p->timeout_ms <= 3600e3) ||
       p->x_min_um > p->x_max_um || p->y_min_um > p->y_max_um)
     return PV_EINVAL;
   sim_stage *s = calloc(1, sizeof *s);
