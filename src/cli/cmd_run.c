@@ -125,7 +125,6 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
   opt->config_path = cc.path;
-  pv_station_set_sim_faults(&opt->faults);
   return pv_cli_config_build(&cc, c);
 }
 
@@ -306,6 +305,7 @@ int pv_cli_run(int argc, char **argv) {
   pv_info("run %lld: %d targets from %s, camera %s, stage %s, journal %s", (long long)run_id,
           count, opt.targets_path ? opt.targets_path : "the simulated wafer", c.camera_driver,
           c.stage_driver, opt.db_path);
+  st.faults = opt.faults;
   if (pv_station_open(&st, &c, &err) < 0) {
     pv_error("hardware: %s", err.msg);
     pv_incident_write_report(c.monitor_incident_dir, NULL, "hardware", err.msg, pv_now_ns(),

@@ -19,13 +19,6 @@ static void wafer_params(const pv_config *c, pv_wafer_params *w) {
   w->seed = (uint64_t)c->sim_seed;
 }
 
-static pv_sim_faults sim_faults; /* see pv_station_set_sim_faults */
-
-void pv_station_set_sim_faults(const pv_sim_faults *f) {
-  if (f) sim_faults = *f;
-  else memset(&sim_faults, 0, sizeof sim_faults);
-}
-
 /* Camera drivers of this build. */
 #ifdef PV_HAVE_ARAVIS
 static const char camera_drivers_built[] = "the 'sim' and 'aravis' cameras";
@@ -111,10 +104,10 @@ static int open_stage(pv_station *st, const pv_config *c, pv_error *err) {
   p.error_um = c->sim_landing_error_um;
   p.backlash_um = c->sim_backlash_um;
   p.speed = c->sim_speed;
-  p.fault_error = sim_faults.stage_error > 0 ? sim_faults.stage_error : c->sim_fault_stage_error;
-  p.fault_timeout = sim_faults.stage_timeout;
+  p.fault_error = st->faults.stage_error > 0 ? st->faults.stage_error : c->sim_fault_stage_error;
+  p.fault_timeout = st->faults.stage_timeout;
   p.timeout_ms = c->stage_timeout_ms;
-  p.seed = (sim_faults.seed ? sim_faults.seed : (uint64_t)c->sim_seed) + 1000;
+  p.seed = (st->faults.seed ? st->faults.seed : (uint64_t)c->sim_seed) + 1000;
   int rc = pv_sim_stage_create(&p, &st->stage);
   if (rc < 0) return pv_error_set(err, rc, "simulated stage: %s", pv_strerror(rc));
   return pv_stage_connect(st->stage, err);
@@ -145,12 +138,12 @@ static int new_sim_camera(const pv_station *st, const pv_config *c,
   sp.format = c->camera_pixel_format;
   sp.fps = c->camera_fps;
   sp.speed = c->sim_speed;
-  sp.fault_nodata = sim_faults.nodata > 0 ? sim_faults.nodata : c->sim_fault_nodata;
+  sp.fault_nodata = st->faults.nodata > 0 ? st->faults.nodata : c->sim_fault_nodata;
   sp.fault_incomplete = c->sim_fault_incomplete;
-  sp.packet_loss = sim_faults.packet_loss;
-  sp.stall_s = sim_faults.stall_s;
-  sp.disconnect_s = sim_faults.disconnect_s;
-  sp.seed = (sim_faults.seed ? sim_faults.seed : (uint64_t)c->sim_seed) + 2000;
+  sp.packet_loss = st->faults.packet_loss;
+  sp.stall_s = st->faults.stall_s;
+  sp.disconnect_s = st->faults.disconnect_s;
+  sp.seed = (st->faults.seed ? st->faults.seed : (uint64_t)c->sim_seed) + 2000;
   pv_truth_source truth = {0};
   if (st->stage) truth = pv_sim_stage_truth(st->stage);
   int rc = pv_sim_camera_new(&sp, st->scene, truth, drv, self);

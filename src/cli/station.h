@@ -18,15 +18,13 @@ typedef struct pv_station {
   pv_camera_info info;
   pv_image templ;      /* alignment template */
   pv_matcher *matcher;
+  /* Faults the built-in simulated camera and stage inject (`probevision run
+   * --fault SPEC`): zeroed by pv_station_prepare, set before
+   * pv_station_open. A nonzero fault replaces the matching sim.fault_*
+   * key; a nonzero seed replaces sim.seed for their random choices. Other
+   * drivers ignore them. */
+  pv_sim_faults faults;
 } pv_station;
-
-/* The faults (`probevision run --fault SPEC`) that the built-in simulated
- * camera and stage of every later pv_station_open in this process inject
- * (copied; NULL: none). A nonzero fault replaces the matching sim.fault_*
- * configuration key; seed (when nonzero) replaces sim.seed for the camera's
- * and stage's random choices. Drivers other than sim ignore them. Not
- * thread-safe: call before opening a station. */
-void pv_station_set_sim_faults(const pv_sim_faults *f);
 
 /* Scene and template only (no hardware): needed before the journal is
  * touched, so that bad input is reported before anything is written.
