@@ -9,26 +9,7 @@
 
 #include "probevision/image.h"
 
-static char dir[64];
-static char path_buf[128];
-
-static const char *tmp_path(const char *name) {
-  snprintf(path_buf, sizeof path_buf, "%s/%s", dir, name);
-  return path_buf;
-}
-
-static int setup(void **state) {
-  (void)state;
-  snprintf(dir, sizeof dir, "/tmp/pv-test-pgm-XXXXXX");
-  return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd);
-}
+#include "tmpdir.h"
 
 static const char *write_file(const char *name, const void *data, size_t n) {
   const char *p = tmp_path(name);
