@@ -14,6 +14,7 @@
 
 #include "probevision/core.h"
 #include "probevision/scene.h"
+#include "probevision/sentio.h"
 #include "probevision/stage.h"
 
 #ifdef __cplusplus
@@ -62,11 +63,6 @@ int pv_gv_camera_start(const char *address, const char *serial,
                        const pv_sim_faults *faults, pv_gv_camera **out,
                        pv_error *err);
 void pv_gv_camera_stop(pv_gv_camera *cam); /* accepts NULL */
-
-/* ---- constants -------------------------------------------------------- */
-
-#define PV_SENTIO_DEFAULT_PORT 35555
-#define PV_SENTIO_LINE_MAX 1024 /* longest command or reply line */
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,7 @@
  *                                  "0,0,X,Y" (the position, like SENTIO)
  *   get_chuck_xy [REF]             "0,0,X,Y"; REF Zero (default) or Home
  *   move_chuck_separation / move_chuck_contact    "0,0,OK"
- * Errors: "CODE,0,message" with the codes of sentio_internal.h: 2 unknown
+ * Errors: "CODE,0,message" with the codes of probevision/sentio.h: 2 unknown
  * command, 3 bad parameters, 4 out of range, 5 move failed, 6 line too long.
  * Empty lines are ignored.
  *
@@ -47,7 +47,7 @@
 #include <unistd.h>
 
 #include "probevision/sim.h"
-#include "stage/sentio_internal.h"
+#include "probevision/sentio.h"
 
 #define FAULT_DELAY_MS 60000
 #define WRITE_TIMEOUT_MS 2000
@@ -60,7 +60,7 @@ struct pv_sentio_server {
   int listen_fd, wake_fd, client_fd;
   int port;
   pthread_t thread;
-  pv__sentio_lines lines;
+  pv_sentio_lines lines;
   char line[PV_SENTIO_LINE_MAX + 1];
 };
 
@@ -116,7 +116,7 @@ static int hold_reply(pv_sentio_server *s) {
     int64_t left = (deadline - pv_now_ns()) / PV_NS_PER_MS;
     if (left <= 0) return GO_ON;
     size_t cap;
-    char *space = pv__sentio_lines_space(&s->lines, &cap);
+    char *space = pv_sentio_lines_space(&s->lines, &cap);
     struct pollfd p[2] = {{.fd = s->wake_fd, .events = POLLIN},
                           {.fd = s->client_fd, .events = POLLIN}};
     int np = cap > 0 ? 2 : 1;
@@ -124,7 +124,7 @@ static int hold_reply(pv_sentio_server *s) {
     if (stop_requested(&p[0])) return STOP;
     if (np == 2 && p[1].revents) {
       ssize_t r = recv(s->client_fd, space, cap, 0);
-      if (r > 0) pv__sentio_lines_added(&s->lines, (size_t)r);
+      if (r > 0) pv_sentio_lines_added(&s->lines, (size_t)r);
       else if (r == 0 || (errno != EINTR && errno != EAGAIN)) return DROP;
     }
   }
@@ -152,35 +152,35 @@ static int position_reply(pv_sentio_server *s, double ox, double oy) {
   double x, y;
   pv_error e;
   if (pv_stage_get_position(s->stage, &x, &y, &e) < 0)
-    return reply(s, PV__SENTIO_E_MOVE, "cannot read the position: %s", e.msg);
+    return reply(s, PV_SENTIO_E_MOVE, "cannot read the position: %s", e.msg);
   return reply(s, 0, "%.3f,%.3f", x - ox, y - oy);
 }
 
 static int do_move(pv_sentio_server *s, char **a, int n) {
-  if (n != 3) return reply(s, PV__SENTIO_E_BAD_PARAM, "move_chuck_xy wants REF, X, Y");
+  if (n != 3) return reply(s, PV_SENTIO_E_BAD_PARAM, "move_chuck_xy wants REF, X, Y");
   double x, y, cx, cy;
-  if (pv__sentio_parse_number(a[1], strlen(a[1]), &x) < 0 ||
-      pv__sentio_parse_number(a[2], strlen(a[2]), &y) < 0)
-    return reply(s, PV__SENTIO_E_BAD_PARAM, "X and Y must be numbers (um)");
+  if (pv_sentio_parse_number(a[1], strlen(a[1]), &x) < 0 ||
+      pv_sentio_parse_number(a[2], strlen(a[2]), &y) < 0)
+    return reply(s, PV_SENTIO_E_BAD_PARAM, "X and Y must be numbers (um)");
   pv_error e;
   if (strcasecmp(a[0], "relative") == 0) {
     if (pv_stage_get_position(s->stage, &cx, &cy, &e) < 0)
-      return reply(s, PV__SENTIO_E_MOVE, "cannot read the position: %s", e.msg);
+      return reply(s, PV_SENTIO_E_MOVE, "cannot read the position: %s", e.msg);
     x += cx;
     y += cy;
   } else if (strcasecmp(a[0], "zero") != 0 && strcasecmp(a[0], "home") != 0) {
-    return reply(s, PV__SENTIO_E_BAD_PARAM, "REF must be Zero, Home or Relative");
+    return reply(s, PV_SENTIO_E_BAD_PARAM, "REF must be Zero, Home or Relative");
   }
   if (s->faults.stage_error > 0 && pv_rng_uniform(&s->rng) < s->faults.stage_error) {
     pv_info("sentio server: injected stage error on a move to (%.3f, %.3f) um", x, y);
-    return reply(s, PV__SENTIO_E_MOVE, "injected fault: move to %.3f, %.3f failed", x, y);
+    return reply(s, PV_SENTIO_E_MOVE, "injected fault: move to %.3f, %.3f failed", x, y);
   }
   int rc = pv_stage_move_abs(s->stage, x, y, &e);
-  if (rc == PV_ERANGE) return reply(s, PV__SENTIO_E_RANGE, "%s", e.msg);
-  if (rc < 0) return reply(s, PV__SENTIO_E_MOVE, "%s", e.msg);
+  if (rc == PV_ERANGE) return reply(s, PV_SENTIO_E_RANGE, "%s", e.msg);
+  if (rc < 0) return reply(s, PV_SENTIO_E_MOVE, "%s", e.msg);
   int64_t t;
   if (pv_stage_wait_settled(s->stage, &t, &e) < 0)
-    return reply(s, PV__SENTIO_E_MOVE, "%s", e.msg);
+    return reply(s, PV_SENTIO_E_MOVE, "%s", e.msg);
   if (s->faults.stage_timeout > 0 && pv_rng_uniform(&s->rng) < s->faults.stage_timeout) {
     pv_info("sentio server: injected delay of the reply to a move to (%.3f, %.3f) um", x, y);
     rc = hold_reply(s);
@@ -194,8 +194,8 @@ static int handle(pv_sentio_server *s, char *line, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)line[i];
     if ((c < 0x20 && c != '\t') || c >= 0x7f) {
-      pv__sentio_escape(line, len, esc, sizeof esc);
-      return reply(s, PV__SENTIO_E_UNKNOWN_CMD, "not a command: \"%s\"", esc);
+      pv_sentio_escape(line, len, esc, sizeof esc);
+      return reply(s, PV_SENTIO_E_UNKNOWN_CMD, "not a command: \"%s\"", esc);
     }
   }
   while (*line == ' ' || *line == '\t') line++;
@@ -207,33 +207,33 @@ static int handle(pv_sentio_server *s, char *line, size_t len) {
   if (strcasecmp(line, "*IDN?") == 0) return send_reply(s, IDN_REPLY "\n");
   if (strcasecmp(line, "*RCS") == 0) {
     if (n == 1 && (strcmp(a[0], "0") == 0 || strcmp(a[0], "1") == 0)) return GO_ON;
-    return reply(s, PV__SENTIO_E_BAD_PARAM, "*RCS wants 0 or 1");
+    return reply(s, PV_SENTIO_E_BAD_PARAM, "*RCS wants 0 or 1");
   }
   if (strcasecmp(line, "move_chuck_xy") == 0) return do_move(s, a, n);
   if (strcasecmp(line, "get_chuck_xy") == 0) {
     if (n == 0 || (n == 1 && strcasecmp(a[0], "zero") == 0)) return position_reply(s, 0, 0);
     if (n == 1 && strcasecmp(a[0], "home") == 0) return position_reply(s, 0, 0);
-    return reply(s, PV__SENTIO_E_BAD_PARAM, "get_chuck_xy wants [Zero|Home]");
+    return reply(s, PV_SENTIO_E_BAD_PARAM, "get_chuck_xy wants [Zero|Home]");
   }
   if (strcasecmp(line, "move_chuck_separation") == 0 ||
       strcasecmp(line, "move_chuck_contact") == 0) {
-    if (n != 0) return reply(s, PV__SENTIO_E_BAD_PARAM, "%s takes no parameters", line);
+    if (n != 0) return reply(s, PV_SENTIO_E_BAD_PARAM, "%s takes no parameters", line);
     return reply(s, 0, "OK");
   }
-  pv__sentio_escape(line, strlen(line), esc, sizeof esc);
+  pv_sentio_escape(line, strlen(line), esc, sizeof esc);
   pv_debug("sentio server: unknown command \"%s\"", esc);
-  return reply(s, PV__SENTIO_E_UNKNOWN_CMD, "unknown command \"%s\"", esc);
+  return reply(s, PV_SENTIO_E_UNKNOWN_CMD, "unknown command \"%s\"", esc);
 }
 
 /* Answers every complete line buffered. */
 static int serve_lines(pv_sentio_server *s) {
   for (;;) {
     size_t len;
-    pv__sentio_line_event ev = pv__sentio_lines_next(&s->lines, s->line, &len);
-    if (ev == PV__SENTIO_NONE) return GO_ON;
-    int rc = ev == PV__SENTIO_LINE
+    pv_sentio_line_event ev = pv_sentio_lines_next(&s->lines, s->line, &len);
+    if (ev == PV_SENTIO_NONE) return GO_ON;
+    int rc = ev == PV_SENTIO_LINE
                  ? handle(s, s->line, len)
-                 : reply(s, PV__SENTIO_E_TOO_LONG,
+                 : reply(s, PV_SENTIO_E_TOO_LONG,
                          "command line longer than %d bytes", PV_SENTIO_LINE_MAX);
     if (rc != GO_ON) return rc;
   }
@@ -262,19 +262,19 @@ static void *serve(void *arg) {
       int one = 1; /* replies are small lines: no Nagle delay */
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       s->client_fd = fd;
-      pv__sentio_lines_reset(&s->lines);
+      pv_sentio_lines_reset(&s->lines);
       pv_info("sentio server: client connected");
       continue;
     }
     size_t cap;
-    char *space = pv__sentio_lines_space(&s->lines, &cap);
+    char *space = pv_sentio_lines_space(&s->lines, &cap);
     ssize_t r = recv(s->client_fd, space, cap, 0);
     if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (r <= 0) {
       drop_client(s);
       continue;
     }
-    pv__sentio_lines_added(&s->lines, (size_t)r);
+    pv_sentio_lines_added(&s->lines, (size_t)r);
     int rc = serve_lines(s);
     if (rc == STOP) break;
     if (rc == DROP) drop_client(s);

@@ -1,4 +1,4 @@
-/* The SENTIO line codec (see sentio_internal.h): line assembly with a fixed
+/* The SENTIO line codec (probevision/sentio.h): line assembly with a fixed
  * buffer, reply parsing, strict number parsing and escaping for messages.
  * Pure functions over caller-owned buffers; thread-safe. */
 #include <errno.h>
@@ -7,64 +7,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sentio_internal.h"
+#include "probevision/sentio.h"
 
-void pv__sentio_lines_reset(pv__sentio_lines *lb) {
+void pv_sentio_lines_reset(pv_sentio_lines *lb) {
   lb->len = 0;
   lb->discarding = 0;
 }
 
-char *pv__sentio_lines_space(pv__sentio_lines *lb, size_t *cap) {
+char *pv_sentio_lines_space(pv_sentio_lines *lb, size_t *cap) {
   *cap = sizeof lb->buf - lb->len;
   return lb->buf + lb->len;
 }
 
-void pv__sentio_lines_added(pv__sentio_lines *lb, size_t n) {
+void pv_sentio_lines_added(pv_sentio_lines *lb, size_t n) {
   lb->len += n;
   if (lb->len > sizeof lb->buf) lb->len = sizeof lb->buf;
 }
 
-static void consume(pv__sentio_lines *lb, size_t n) {
+static void consume(pv_sentio_lines *lb, size_t n) {
   memmove(lb->buf, lb->buf + n, lb->len - n);
   lb->len -= n;
 }
 
-pv__sentio_line_event pv__sentio_lines_next(pv__sentio_lines *lb, char *out,
+pv_sentio_line_event pv_sentio_lines_next(pv_sentio_lines *lb, char *out,
                                             size_t *len) {
   for (;;) {
     char *nl = memchr(lb->buf, '\n', lb->len);
     if (lb->discarding) {
       if (nl == NULL) {
         lb->len = 0;
-        return PV__SENTIO_NONE;
+        return PV_SENTIO_NONE;
       }
       consume(lb, (size_t)(nl - lb->buf) + 1);
       lb->discarding = 0;
       continue;
     }
     if (nl == NULL) {
-      if (lb->len < sizeof lb->buf) return PV__SENTIO_NONE;
+      if (lb->len < sizeof lb->buf) return PV_SENTIO_NONE;
       /* A full buffer with no terminator: longer than any valid line. */
       lb->len = 0;
       lb->discarding = 1;
-      return PV__SENTIO_OVERLONG;
+      return PV_SENTIO_OVERLONG;
     }
     size_t n = (size_t)(nl - lb->buf);
     size_t keep = n;
     if (keep > 0 && lb->buf[keep - 1] == '\r') keep--;
     if (keep > PV_SENTIO_LINE_MAX) {
       consume(lb, n + 1);
-      return PV__SENTIO_OVERLONG;
+      return PV_SENTIO_OVERLONG;
     }
     memcpy(out, lb->buf, keep);
     out[keep] = '\0';
     *len = keep;
     consume(lb, n + 1);
-    return PV__SENTIO_LINE;
+    return PV_SENTIO_LINE;
   }
 }
 
-void pv__sentio_escape(const char *in, size_t len, char *out, size_t cap) {
+void pv_sentio_escape(const char *in, size_t len, char *out, size_t cap) {
   static const char hex[] = "0123456789abcdef";
   size_t o = 0;
   if (cap == 0) return;
@@ -123,13 +123,13 @@ static int parse_uint_field(const char *s, size_t len, unsigned long *out) {
 static int malformed(const char *line, size_t len, const char *peer,
                      const char *why, pv_error *err) {
   char esc[160];
-  pv__sentio_escape(line, len, esc, sizeof esc);
+  pv_sentio_escape(line, len, esc, sizeof esc);
   return pv_error_set(err, PV_EPARSE, "sentio %s: malformed reply (%s): \"%s\"",
                       peer, why, esc);
 }
 
-int pv__sentio_parse_reply(const char *line, size_t len, const char *peer,
-                           pv__sentio_reply *r, pv_error *err) {
+int pv_sentio_parse_reply(const char *line, size_t len, const char *peer,
+                           pv_sentio_reply *r, pv_error *err) {
   if (len > PV_SENTIO_LINE_MAX)
     return malformed(line, len, peer, "longer than the maximum", err);
   if (len == 0) return malformed(line, len, peer, "empty line", err);
@@ -151,14 +151,14 @@ int pv__sentio_parse_reply(const char *line, size_t len, const char *peer,
     return malformed(line, len, peer, "cmdId is not a number", err);
   const char *m = c2 + 1;
   while (is_blank(*m)) m++;
-  r->code = (int)(errc & PV__SENTIO_CODE_MASK);
+  r->code = (int)(errc & PV_SENTIO_CODE_MASK);
   r->status = (unsigned)(errc >> 10);
   r->cmd_id = (long)cmd;
   r->msg = m;
   return PV_OK;
 }
 
-int pv__sentio_parse_number(const char *s, size_t len, double *out) {
+int pv_sentio_parse_number(const char *s, size_t len, double *out) {
   char tmp[64];
   size_t i = 0, end = len;
   while (i < end && is_blank(s[i])) i++;
@@ -177,9 +177,9 @@ int pv__sentio_parse_number(const char *s, size_t len, double *out) {
   return 0;
 }
 
-int pv__sentio_parse_xy(const char *s, double *x, double *y) {
+int pv_sentio_parse_xy(const char *s, double *x, double *y) {
   const char *comma = strchr(s, ',');
   if (comma == NULL) return -1;
-  if (pv__sentio_parse_number(s, (size_t)(comma - s), x) < 0) return -1;
-  return pv__sentio_parse_number(comma + 1, strlen(comma + 1), y);
+  if (pv_sentio_parse_number(s, (size_t)(comma - s), x) < 0) return -1;
+  return pv_sentio_parse_number(comma + 1, strlen(comma + 1), y);
 }

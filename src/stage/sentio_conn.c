@@ -31,13 +31,13 @@ void pv__sentio_conn_init(pv__sentio_conn *c, const char *host, int port,
   c->fd = -1;
   c->connect_timeout_ms = connect_timeout_ms;
   c->backoff_ms = PV__SENTIO_BACKOFF_MIN_MS;
-  pv__sentio_lines_reset(&c->lines);
+  pv_sentio_lines_reset(&c->lines);
 }
 
 void pv__sentio_conn_close(pv__sentio_conn *c) {
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
-  pv__sentio_lines_reset(&c->lines);
+  pv_sentio_lines_reset(&c->lines);
   c->next_connect_ns = pv_now_ns() + c->backoff_ms * PV_NS_PER_MS;
 }
 
@@ -106,7 +106,7 @@ int pv__sentio_conn_open(pv__sentio_conn *c, pv_error *err) {
                         rc == PV_ETIMEDOUT ? "timed out" : strerror(sys_err));
   }
   c->backoff_ms = PV__SENTIO_BACKOFF_MIN_MS;
-  pv__sentio_lines_reset(&c->lines);
+  pv_sentio_lines_reset(&c->lines);
   return PV_OK;
 }
 
@@ -143,10 +143,10 @@ int pv__sentio_conn_read_line(pv__sentio_conn *c, int timeout_ms,
                               const char *cmd, pv_error *err) {
   int64_t deadline = pv_now_ns() + (int64_t)timeout_ms * PV_NS_PER_MS;
   for (;;) {
-    pv__sentio_line_event ev =
-        pv__sentio_lines_next(&c->lines, c->line, &c->line_len);
-    if (ev == PV__SENTIO_LINE) return PV_OK;
-    if (ev == PV__SENTIO_OVERLONG) {
+    pv_sentio_line_event ev =
+        pv_sentio_lines_next(&c->lines, c->line, &c->line_len);
+    if (ev == PV_SENTIO_LINE) return PV_OK;
+    if (ev == PV_SENTIO_OVERLONG) {
       pv__sentio_conn_close(c);
       return pv_error_set(err, PV_EPARSE,
                           "sentio %s: reply to '%s' longer than %d bytes",
@@ -163,10 +163,10 @@ int pv__sentio_conn_read_line(pv__sentio_conn *c, int timeout_ms,
     int pr = poll(&p, 1, (int)((left + PV_NS_PER_MS - 1) / PV_NS_PER_MS));
     if (pr <= 0) continue; /* timeout or EINTR: the deadline decides */
     size_t cap;
-    char *space = pv__sentio_lines_space(&c->lines, &cap);
+    char *space = pv_sentio_lines_space(&c->lines, &cap);
     ssize_t r = recv(c->fd, space, cap, 0);
     if (r > 0) {
-      pv__sentio_lines_added(&c->lines, (size_t)r);
+      pv_sentio_lines_added(&c->lines, (size_t)r);
     } else if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
       continue;
     } else {
@@ -182,21 +182,21 @@ int pv__sentio_conn_read_line(pv__sentio_conn *c, int timeout_ms,
 }
 
 int pv__sentio_conn_command(pv__sentio_conn *c, const char *cmd,
-                            int timeout_ms, pv__sentio_reply *r,
+                            int timeout_ms, pv_sentio_reply *r,
                             pv_error *err) {
   int rc = pv__sentio_conn_send(c, cmd, err);
   if (rc < 0) return rc;
   rc = pv__sentio_conn_read_line(c, timeout_ms, cmd, err);
   if (rc < 0) return rc;
   pv_error perr;
-  rc = pv__sentio_parse_reply(c->line, c->line_len, c->peer, r, &perr);
+  rc = pv_sentio_parse_reply(c->line, c->line_len, c->peer, r, &perr);
   if (rc < 0) {
     pv__sentio_conn_close(c);
     return pv_error_set(err, rc, "%s (to '%s')", perr.msg, cmd);
   }
   if (r->code != 0) {
     char esc[200];
-    pv__sentio_escape(r->msg, strlen(r->msg), esc, sizeof esc);
+    pv_sentio_escape(r->msg, strlen(r->msg), esc, sizeof esc);
     return pv_error_set(err, PV_ESTAGE,
                         "sentio %s: '%s' failed: error %d: %s", c->peer, cmd,
                         r->code, esc);

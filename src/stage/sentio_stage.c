@@ -99,7 +99,7 @@ static int ensure_connected(sentio_stage *s, pv_error *err) {
     ok = c->line[i] >= 0x20 && c->line[i] < 0x7f;
   if (!ok) {
     char esc[160];
-    pv__sentio_escape(c->line, c->line_len, esc, sizeof esc);
+    pv_sentio_escape(c->line, c->line_len, esc, sizeof esc);
     pv__sentio_conn_close(c);
     return pv_error_set(err, PV_EPARSE,
                         "sentio %s: the reply to '*IDN?' is not an "
@@ -111,7 +111,7 @@ static int ensure_connected(sentio_stage *s, pv_error *err) {
   return PV_OK;
 }
 
-static int command(sentio_stage *s, const char *cmd, pv__sentio_reply *r,
+static int command(sentio_stage *s, const char *cmd, pv_sentio_reply *r,
                    pv_error *err) {
   int rc = ensure_connected(s, err);
   if (rc < 0) return rc;
@@ -120,12 +120,12 @@ static int command(sentio_stage *s, const char *cmd, pv__sentio_reply *r,
 
 static int query_position(sentio_stage *s, double *x, double *y,
                           pv_error *err) {
-  pv__sentio_reply r;
+  pv_sentio_reply r;
   int rc = command(s, "get_chuck_xy", &r, err);
   if (rc < 0) return rc;
-  if (pv__sentio_parse_xy(r.msg, x, y) < 0) {
+  if (pv_sentio_parse_xy(r.msg, x, y) < 0) {
     char esc[160];
-    pv__sentio_escape(s->conn.line, s->conn.line_len, esc, sizeof esc);
+    pv_sentio_escape(s->conn.line, s->conn.line_len, esc, sizeof esc);
     pv__sentio_conn_close(&s->conn);
     return pv_error_set(err, PV_EPARSE,
                         "sentio %s: reply to 'get_chuck_xy' is not a "
@@ -146,12 +146,12 @@ static int move_once(sentio_stage *s, int rel, double ax, double ay,
   snprintf(cmd, sizeof cmd, "move_chuck_xy %s, %.3f, %.3f",
            rel ? "Relative" : "Zero", ax, ay);
   s->have_pos = 0;
-  pv__sentio_reply r;
+  pv_sentio_reply r;
   int rc = command(s, cmd, &r, err);
   if (rc < 0) return rc;
   s->t_move_done = pv_now_ns();
   double x, y;
-  if (pv__sentio_parse_xy(r.msg, &x, &y) == 0) { /* SENTIO reports it */
+  if (pv_sentio_parse_xy(r.msg, &x, &y) == 0) { /* SENTIO reports it */
     s->pos_x = x;
     s->pos_y = y;
   } else {

@@ -13,7 +13,7 @@
 
 #include "fuzz_input.h"
 #include "probevision/sim.h"
-#include "stage/sentio_internal.h"
+#include "probevision/sentio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,16 +34,16 @@ static int server_port(void) {
 
 static void check_reply(const char *line, size_t len) {
   if (strncmp(line, "probevision,", 12) == 0) return; /* *IDN? */
-  pv__sentio_reply r;
+  pv_sentio_reply r;
   pv_error err = {{0}};
-  if (pv__sentio_parse_reply(line, len, "server", &r, &err) != PV_OK) {
+  if (pv_sentio_parse_reply(line, len, "server", &r, &err) != PV_OK) {
     fprintf(stderr, "%s\n", err.msg);
     FUZZ_CHECK(!"server reply the client cannot parse");
   }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static pv__sentio_lines lb;
+  static pv_sentio_lines lb;
   static char line[PV_SENTIO_LINE_MAX + 1];
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   FUZZ_CHECK(fd >= 0);
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                           .sin_port = htons((uint16_t)server_port())};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   FUZZ_CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
-  pv__sentio_lines_reset(&lb);
+  pv_sentio_lines_reset(&lb);
   size_t sent = 0;
   int write_open = 1;
   for (;;) {
@@ -67,15 +67,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       size_t cap;
-      char *space = pv__sentio_lines_space(&lb, &cap);
+      char *space = pv_sentio_lines_space(&lb, &cap);
       ssize_t n = recv(fd, space, cap, MSG_DONTWAIT);
       if (n == 0 || (n < 0 && (p.revents & (POLLHUP | POLLERR)))) break;
       if (n < 0) continue;
-      pv__sentio_lines_added(&lb, (size_t)n);
+      pv_sentio_lines_added(&lb, (size_t)n);
       size_t len;
-      pv__sentio_line_event ev;
-      while ((ev = pv__sentio_lines_next(&lb, line, &len)) != PV__SENTIO_NONE) {
-        FUZZ_CHECK(ev == PV__SENTIO_LINE); /* the server never sends overlong lines */
+      pv_sentio_line_event ev;
+      while ((ev = pv_sentio_lines_next(&lb, line, &len)) != PV_SENTIO_NONE) {
+        FUZZ_CHECK(ev == PV_SENTIO_LINE); /* the server never sends overlong lines */
         check_reply(line, len);
       }
     }

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "probevision/sim.h"
-#include "stage/sentio_internal.h"
+#include "probevision/sentio.h"
 
 typedef struct fixture {
   pv_stage *stage;
@@ -89,9 +89,9 @@ static int ask(int fd, const char *cmd, char *msg, size_t cap) {
   send_line(fd, cmd);
   int n = read_line(fd, line, sizeof line, 5000);
   assert_true(n >= 0);
-  pv__sentio_reply r;
+  pv_sentio_reply r;
   pv_error err;
-  assert_int_equal(pv__sentio_parse_reply(line, (size_t)n, "server", &r, &err), PV_OK);
+  assert_int_equal(pv_sentio_parse_reply(line, (size_t)n, "server", &r, &err), PV_OK);
   assert_int_equal(r.cmd_id, 0);
   if (msg) snprintf(msg, cap, "%s", r.msg);
   return r.code;
@@ -100,7 +100,7 @@ static int ask(int fd, const char *cmd, char *msg, size_t cap) {
 static void position(int fd, double *x, double *y) {
   char msg[256];
   assert_int_equal(ask(fd, "get_chuck_xy", msg, sizeof msg), 0);
-  assert_int_equal(pv__sentio_parse_xy(msg, x, y), 0);
+  assert_int_equal(pv_sentio_parse_xy(msg, x, y), 0);
 }
 
 static void assert_at(int fd, double ex, double ey) {
@@ -121,7 +121,7 @@ static void identification_and_moves(void **state) {
   send_line(fd, "*RCS 1"); /* no reply: the next line answers the next command */
   assert_int_equal(ask(fd, "move_chuck_xy Zero, 1000, 2000", msg, sizeof msg), 0);
   double x, y;
-  assert_int_equal(pv__sentio_parse_xy(msg, &x, &y), 0);
+  assert_int_equal(pv_sentio_parse_xy(msg, &x, &y), 0);
   assert_true(x == 1000 && y == 2000);
   assert_int_equal(ask(fd, "move_chuck_xy Relative, 10.5, -20", NULL, 0), 0);
   assert_at(fd, 1010.5, 1980);
@@ -129,7 +129,7 @@ static void identification_and_moves(void **state) {
   assert_at(fd, 5, 5);
   assert_int_equal(ask(fd, "move_chuck_xy RELATIVE , 1 , 1\r", NULL, 0), 0);
   assert_int_equal(ask(fd, "get_chuck_xy Home", msg, sizeof msg), 0);
-  assert_int_equal(pv__sentio_parse_xy(msg, &x, &y), 0);
+  assert_int_equal(pv_sentio_parse_xy(msg, &x, &y), 0);
   assert_true(x == 6 && y == 6);
   assert_int_equal(ask(fd, "move_chuck_separation", NULL, 0), 0);
   assert_int_equal(ask(fd, "move_chuck_contact", NULL, 0), 0);
@@ -144,9 +144,9 @@ static void bad_commands_get_error_codes(void **state) {
   int fd = dial(f.port);
   char msg[256];
   assert_int_equal(ask(fd, "move_chuck_xy Zero, 300, 400", NULL, 0), 0);
-  assert_int_equal(ask(fd, "move_chuck_xy Zero, 1e9, 0", msg, sizeof msg), PV__SENTIO_E_RANGE);
+  assert_int_equal(ask(fd, "move_chuck_xy Zero, 1e9, 0", msg, sizeof msg), PV_SENTIO_E_RANGE);
   assert_true(strlen(msg) > 0);
-  assert_int_equal(ask(fd, "move_chuck_xy Relative, 0, -1e7", NULL, 0), PV__SENTIO_E_RANGE);
+  assert_int_equal(ask(fd, "move_chuck_xy Relative, 0, -1e7", NULL, 0), PV_SENTIO_E_RANGE);
   assert_at(fd, 300, 400); /* refused moves leave the chuck */
   static const char *bad_param[] = {"move_chuck_xy Sideways, 1, 2", "move_chuck_xy Zero, 1",
                                     "move_chuck_xy", "move_chuck_xy Zero, x, 2",
@@ -154,10 +154,10 @@ static void bad_commands_get_error_codes(void **state) {
                                     "get_chuck_xy Relative", "*RCS 7",
                                     "move_chuck_contact 5"};
   for (size_t i = 0; i < sizeof bad_param / sizeof bad_param[0]; i++)
-    assert_int_equal(ask(fd, bad_param[i], NULL, 0), PV__SENTIO_E_BAD_PARAM);
-  assert_int_equal(ask(fd, "move_chuck_z 5", msg, sizeof msg), PV__SENTIO_E_UNKNOWN_CMD);
+    assert_int_equal(ask(fd, bad_param[i], NULL, 0), PV_SENTIO_E_BAD_PARAM);
+  assert_int_equal(ask(fd, "move_chuck_z 5", msg, sizeof msg), PV_SENTIO_E_UNKNOWN_CMD);
   assert_non_null(strstr(msg, "move_chuck_z"));
-  assert_int_equal(ask(fd, "*RST", NULL, 0), PV__SENTIO_E_UNKNOWN_CMD);
+  assert_int_equal(ask(fd, "*RST", NULL, 0), PV_SENTIO_E_UNKNOWN_CMD);
   assert_at(fd, 300, 400);
   close(fd);
   stop(&f);
@@ -187,8 +187,8 @@ static void random_lines_and_bytes(void **state) {
     for (int r = 0; r < 3 && !got_sentinel; r++) {
       int n = read_line(fd, line, sizeof line, 5000);
       assert_true(n >= 0);
-      pv__sentio_reply rep;
-      if (pv__sentio_parse_reply(line, (size_t)n, "s", &rep, NULL) < 0) {
+      pv_sentio_reply rep;
+      if (pv_sentio_parse_reply(line, (size_t)n, "s", &rep, NULL) < 0) {
         assert_non_null(strchr(line, ',')); /* only *IDN? answers otherwise */
         continue;
       }
@@ -206,7 +206,7 @@ static void random_lines_and_bytes(void **state) {
   send_bytes(fd, blob, 65536);
   free(blob);
   char msg[64];
-  assert_int_equal(ask(fd, "", msg, sizeof msg), PV__SENTIO_E_TOO_LONG);
+  assert_int_equal(ask(fd, "", msg, sizeof msg), PV_SENTIO_E_TOO_LONG);
   assert_at(fd, 0, 0);
   close(fd);
   stop(&f);
@@ -220,7 +220,7 @@ static void overlong_lines_are_answered_and_skipped(void **state) {
   char *big = malloc(5001);
   memset(big, 'a', 5000);
   big[5000] = '\0';
-  assert_int_equal(ask(fd, big, NULL, 0), PV__SENTIO_E_TOO_LONG);
+  assert_int_equal(ask(fd, big, NULL, 0), PV_SENTIO_E_TOO_LONG);
   /* Exactly PV_SENTIO_LINE_MAX bytes: a command with trailing blanks. */
   memset(big, ' ', PV_SENTIO_LINE_MAX);
   memcpy(big, "get_chuck_xy", 12);
@@ -228,7 +228,7 @@ static void overlong_lines_are_answered_and_skipped(void **state) {
   assert_int_equal(ask(fd, big, NULL, 0), 0);
   big[PV_SENTIO_LINE_MAX] = ' ';
   big[PV_SENTIO_LINE_MAX + 1] = '\0';
-  assert_int_equal(ask(fd, big, NULL, 0), PV__SENTIO_E_TOO_LONG);
+  assert_int_equal(ask(fd, big, NULL, 0), PV_SENTIO_E_TOO_LONG);
   free(big);
   assert_at(fd, 0, 0);
   close(fd);
@@ -268,7 +268,7 @@ static void stage_error_fault_refuses_every_move(void **state) {
   char msg[256];
   for (int i = 0; i < 5; i++)
     assert_int_equal(ask(fd, "move_chuck_xy Zero, 100, 100", msg, sizeof msg),
-                     PV__SENTIO_E_MOVE);
+                     PV_SENTIO_E_MOVE);
   assert_at(fd, 0, 0);
   close(fd);
   stop(&f);

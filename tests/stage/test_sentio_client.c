@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "probevision/stage.h"
-#include "stage/sentio_internal.h"
+#include "probevision/sentio.h"
 
 /* ---- the scripted server ------------------------------------------------ */
 
@@ -58,18 +58,18 @@ static void wait_hangup(script_server *s, int fd) {
 
 /* Serves one connection; returns when it is closed. */
 static void serve_conn(script_server *s, int fd) {
-  pv__sentio_lines lb;
-  pv__sentio_lines_reset(&lb);
+  pv_sentio_lines lb;
+  pv_sentio_lines_reset(&lb);
   char line[PV_SENTIO_LINE_MAX + 1];
   size_t len, cap;
   while (!s->stop) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     if (poll(&p, 1, 20) <= 0) continue;
-    char *sp = pv__sentio_lines_space(&lb, &cap);
+    char *sp = pv_sentio_lines_space(&lb, &cap);
     ssize_t r = recv(fd, sp, cap, 0);
     if (r <= 0) return;
-    pv__sentio_lines_added(&lb, (size_t)r);
-    while (pv__sentio_lines_next(&lb, line, &len) == PV__SENTIO_LINE) {
+    pv_sentio_lines_added(&lb, (size_t)r);
+    while (pv_sentio_lines_next(&lb, line, &len) == PV_SENTIO_LINE) {
       pthread_mutex_lock(&s->mu);
       if (strcmp(line, "*RCS 1") == 0) {
         s->rcs++;
