@@ -82,7 +82,8 @@ typedef struct pv_event {
 const char *pv_status_name(int status);
 const char *pv_strerror(int status);
 
-/* Formats into err->msg (truncating). err may be NULL. Returns `status` so a
+/* Formats into err->msg (truncating; numbers in the "C" locale, as
+ * pv_snprintf_c). err may be NULL. Returns `status` so a
  * caller can write `return pv_error_set(err, PV_EPARSE, "%s:%d: ...", ...)`. */
 int pv_error_set(pv_error *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -107,22 +108,63 @@ const char *pv_thread_name(void);
  * terminated). Returns the number of threads. Allocates nothing. */
 int pv_thread_list(char *buf, size_t cap);
 
-/* Logging. Every line: "[YYYY-mm-dd HH:MM:SS] [LEVEL] message\n", written
- * whole (one write) to the log stream (stderr by default) and recorded in
- * the flight recorder. Lines below the minimum level are recorded but not
- * printed. Thread-safe. */
+/* Logging. Every line: "[YYYY-mm-dd HH:MM:SS] [LEVEL] message\n", recorded
+ * in the flight recorder synchronously (every event, whatever its level)
+ * and, at or above the minimum level, handed to the log writer.
+ *
+ * The log writer: a fixed queue of PV_LOG_QUEUE_LINES lines (static memory,
+ * no allocation ever) that ONE thread, named "log", drains to the log
+ * stream (stderr by default) in order, each line whole. Only that thread
+ * writes to the log stream, so a caller of pv_log never blocks on I/O: a
+ * stalled reader (`| less`, a frozen ssh) only fills the queue. When the
+ * queue is full the line is dropped and counted, and the writer reports
+ * "N log lines dropped: the log stream was not being read" (at WARN, also
+ * in the flight recorder) where they were dropped, as soon as it can write
+ * again. When the stream is closed (EPIPE) the writer stops writing it and
+ * drops every later line silently, counted; the program goes on. The
+ * writer blocks every signal, so its writes never raise SIGPIPE.
+ *
+ * Life cycle, for a host program embedding the library: the writer starts
+ * by itself on the first line to print (or pv_log_start()), and registers
+ * an atexit handler that flushes (pv_log_flush), so lines are not lost on a
+ * return from main or exit(). pv_log_stop() flushes, stops and joins it
+ * (call it before unloading the library); a later line starts a new one.
+ * After fork() the child has no writer; its first line starts one. Should
+ * the thread not start, lines are written by the caller (blocking).
+ *
+ * pv_log / pv_logv: thread-safe, never block on I/O, allocate nothing
+ * (except starting the writer thread the first time). */
 void pv_log(pv_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pv_logv(pv_log_level level, const char *fmt, va_list ap);
 /* Not thread-safe against concurrent pv_log: call at start-up. */
 void pv_log_set_level(pv_log_level min);
-void pv_log_set_stream(FILE *stream); /* NULL: stderr. Not owned. */
+/* Sets the log stream (NULL: stderr; not owned). Lines logged before the
+ * call are written to the old stream: this flushes first and returns once
+ * the writer no longer uses the old stream (or after the flush timeout if
+ * it is stuck writing to it), so the caller may then close it.
+ * Thread-safe; blocks for up to PV_LOG_FLUSH_TIMEOUT_MS. */
+void pv_log_set_stream(FILE *stream);
+/* Waits until every line logged (and status line set) before the call has
+ * been written (or dropped), at most PV_LOG_FLUSH_TIMEOUT_MS. PV_OK, or
+ * PV_ETIMEDOUT when the stream is not being read. Thread-safe; never call
+ * it from a thread that must not wait (camera, real-time paths). */
+int pv_log_flush(void);
+/* Starts the writer thread now (it also starts by itself). PV_OK or PV_EIO.
+ * Thread-safe. */
+int pv_log_start(void);
+/* Flushes (bounded), stops and joins the writer; a writer stuck in a write
+ * past the flush timeout is detached instead. Thread-safe. */
+void pv_log_stop(void);
+/* Lines dropped since the start: queue full, stream closed, write error. */
+uint64_t pv_log_dropped(void);
 /* A status line (progress bar) kept at the bottom of a terminal log
  * stream: log lines are written above it and it is redrawn after each.
- * NULL removes it. Does nothing unless the log stream is a terminal.
- * Thread-safe. */
+ * NULL removes it. Does nothing unless the log stream is a terminal. Drawn
+ * by the log writer like the lines (never blocks on I/O); pv_log_flush
+ * waits for it too. Thread-safe. */
 void pv_log_status_line(const char *text);
-/* 1 if the log stream is a terminal. */
+/* 1 if the log stream is a terminal. Thread-safe. */
 int pv_log_is_tty(void);
 /* Parses "debug", "info", "warn", "error"; -1 when unknown. */
 int pv_log_level_parse(const char *s);
@@ -140,12 +182,42 @@ uint64_t pv_rng_next(uint64_t *state);
 double pv_rng_uniform(uint64_t *state);  /* in [0, 1) */
 double pv_rng_gaussian(uint64_t *state); /* standard normal */
 
+/* Memory allocated at start is touched at start: writes every page of
+ * [p, p + n) (keeping its content) so that the kernel backs it now and the
+ * resident size is final from the start; a later growth then means a leak.
+ * The caller owns the memory; no other thread may write it meanwhile. */
+void pv_prefault(void *p, size_t n);
+
 /* Flight recorder: a fixed ring of the last PV_EVENT_RING_SIZE log events,
  * a static array (no allocation ever). Thread-safe. Copies up to max of the
  * most recent events, oldest first, into out; returns how many. */
 int pv_events_snapshot(pv_event *out, int max);
 /* Total events ever recorded (including overwritten ones). */
 uint64_t pv_events_total(void);
+
+/* Locale-independent numbers. Text that crosses a boundary (SENTIO lines,
+ * targets CSV, INI, JSON, the journal, reports) is written and read with
+ * '.' as the decimal separator whatever LC_NUMERIC the host program set
+ * (setlocale(LC_ALL, "de_DE.UTF-8") gives "0,25" to plain printf/strtod).
+ * The "C" locale object is created once (thread-safely) on first use and
+ * never freed; nothing else is allocated. All are thread-safe. */
+/* strtod in the "C" locale: same contract (*end, errno ERANGE). */
+double pv_strtod_c(const char *s, char **end);
+/* snprintf / vsnprintf / fprintf in the "C" locale; same return values.
+ * buf is the caller's; f is not owned. */
+int pv_snprintf_c(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int pv_vsnprintf_c(char *buf, size_t cap, const char *fmt, va_list ap);
+int pv_fprintf_c(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For a block of output: the calling thread (only) uses the "C" locale from
+ * pv_c_locale_begin until pv_c_locale_end(scope), which restores the
+ * thread's previous locale. Scopes nest; end each on the thread that began
+ * it. */
+typedef struct pv_c_locale_scope {
+  void *prev; /* the thread's previous locale_t (NULL: nothing to restore) */
+} pv_c_locale_scope;
+pv_c_locale_scope pv_c_locale_begin(void);
+void pv_c_locale_end(pv_c_locale_scope scope);
 
 /* ---- incidents -------------------------------------------------------- */
 
@@ -163,7 +235,9 @@ void pv_incident_set_handler(pv_incident_fn fn, void *ctx);
 /* Reports an incident: logs "incident (cause): summary" at WARN (so the
  * flight recorder holds it) and passes it to the handler, if any. Summary
  * is formatted into a stack buffer (PV_INCIDENT_SUMMARY_MAX, truncated).
- * Never blocks on I/O, allocates nothing. Callable from any thread. */
+ * Never blocks on I/O (the line goes to the log writer's queue, see
+ * pv_log; the handler only queues), allocates nothing. Callable from any
+ * thread, the camera thread included. */
 void pv_incident_raise(const char *cause, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -173,6 +247,9 @@ void pv_incident_raise(const char *cause, const char *fmt, ...)
 /* ---- constants -------------------------------------------------------- */
 
 #define PV_EVENT_RING_SIZE 4096
+#define PV_LOG_QUEUE_LINES 512       /* lines the log writer may lag behind */
+#define PV_LOG_FLUSH_TIMEOUT_MS 2000 /* longest wait of pv_log_flush */
+#define PV_LOG_STATUS_MAX 256        /* bytes of a status line, with its NUL */
 #define PV_NS_PER_MS INT64_C(1000000)
 #define PV_NS_PER_S INT64_C(1000000000)
 

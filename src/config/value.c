@@ -18,11 +18,12 @@ static const struct {
 } bool_words[] = {{"true", true}, {"false", false}, {"yes", true}, {"no", false},
                   {"on", true},   {"off", false},   {"1", true},   {"0", false}};
 
-/* Shortest %g text that reads back as exactly v. */
+/* Shortest %g text that reads back as exactly v ('.' decimal separator
+ * under any LC_NUMERIC). */
 static void format_double(double v, char *buf, size_t cap) {
   for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, cap, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v) return;
+    pv_snprintf_c(buf, cap, "%.*g", prec, v);
+    if (pv_strtod_c(buf, NULL) == v) return;
   }
 }
 
@@ -144,7 +145,7 @@ static int parse_double(char *field, const pv__config_key *k, const char *text,
                         const char *where, pv_error *err) {
   char *end;
   errno = 0;
-  double v = strtod(text, &end);
+  double v = pv_strtod_c(text, &end); /* '.' under any LC_NUMERIC */
   if (end == text || *end != '\0')
     return bad_value(k, text, "is not a number", where, err);
   if (!isfinite(v)) return bad_value(k, text, "is not finite", where, err);

@@ -30,7 +30,7 @@ int pv_error_set(pv_error *err, int status, const char *fmt, ...) {
   if (err != NULL) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    pv_vsnprintf_c(err->msg, sizeof err->msg, fmt, ap); /* '.' in numbers */
     va_end(ap);
   }
   return status;

@@ -41,8 +41,8 @@ static int build_env(const pv_measure_env *e, child_env *ce) {
   snprintf(ce->vars[0], sizeof ce->vars[0], "PV_RUN=%" PRId64, e->run_id);
   snprintf(ce->vars[1], sizeof ce->vars[1], "PV_INDEX=%" PRId64, e->index);
   snprintf(ce->vars[2], sizeof ce->vars[2], "PV_NAME=%s", e->name ? e->name : "");
-  snprintf(ce->vars[3], sizeof ce->vars[3], "PV_X_UM=%.3f", e->x_um);
-  snprintf(ce->vars[4], sizeof ce->vars[4], "PV_Y_UM=%.3f", e->y_um);
+  pv_snprintf_c(ce->vars[3], sizeof ce->vars[3], "PV_X_UM=%.3f", e->x_um); /* '.' */
+  pv_snprintf_c(ce->vars[4], sizeof ce->vars[4], "PV_Y_UM=%.3f", e->y_um);
   size_t n = 0;
   while (environ != NULL && environ[n] != NULL) n++;
   ce->envp = malloc((n + NVARS + 1) * sizeof *ce->envp);

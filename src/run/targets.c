@@ -156,7 +156,7 @@ static int parse_header(reader *r, int col_of[MAX_COLS], int *mm) {
 static int parse_number(reader *r, const char *s, const char *col, double *v) {
   char *end;
   errno = 0;
-  *v = strtod(s, &end);
+  *v = pv_strtod_c(s, &end); /* '.' under any LC_NUMERIC */
   if (*s == '\0' || *end != '\0' || !isfinite(*v) || errno == ERANGE)
     return pv_error_set(r->err, PV_EPARSE, "%s:%d: bad number '%s' in column %s",
                         r->path, r->line, s, col);
@@ -352,8 +352,8 @@ uint64_t pv_targets_hash(const pv_targets *t) {
   char line[PV_TARGET_NAME_MAX + 96];
   for (int i = 0; t != NULL && i < t->count; i++) {
     const pv_target *p = &t->items[i];
-    int n = snprintf(line, sizeof line, "%" PRId64 ",%.17g,%.17g,%s\n",
-                     p->index, p->x_um, p->y_um, p->name);
+    int n = pv_snprintf_c(line, sizeof line, "%" PRId64 ",%.17g,%.17g,%s\n",
+                          p->index, p->x_um, p->y_um, p->name);
     h = pv_fnv1a64(h, line, (size_t)n);
   }
   return h;

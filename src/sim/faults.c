@@ -55,7 +55,7 @@ int pv_sim_fault_parse(const char *spec, pv_sim_faults *f, pv_error *err) {
       f->seed = (uint64_t)v;
       return PV_OK;
     }
-    double v = strtod(value, &end);
+    double v = pv_strtod_c(value, &end); /* '.' under any LC_NUMERIC */
     if (end == value || *end != '\0' || errno != 0 || !isfinite(v))
       return pv_error_set(err, PV_EPARSE, "fault '%s': '%s' is not a number", spec, value);
     switch (specs[i].kind) {
