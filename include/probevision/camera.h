@@ -1,5 +1,6 @@
 /* probevision camera: the camera driver interface, the acquisition worker
- * that is the only caller of a driver, and the drivers (sim, aravis).
+ * that is the only caller of a driver, and the aravis driver (the
+ * simulated camera is part of the simulator: probevision/sim.h).
  *
  * One thread, named "camera", owns the driver: it opens it, allocates the
  * frame pool from the payload size the driver reports, grabs continuously
@@ -19,7 +20,6 @@
 #include "probevision/core.h"
 #include "probevision/frame.h"
 #include "probevision/image.h"
-#include "probevision/scene.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,37 +81,6 @@ typedef struct pv_camera_counters {
 
 typedef struct pv_camera pv_camera;
 
-/* Simulated camera: renders the scene at the truth source's position at
- * exposure time. */
-typedef struct pv_sim_camera_params {
-  int width, height;  /* default 2448 x 2048 */
-  pv_pixfmt format;   /* default BAYER_BG8 */
-  double fps;         /* default 16 */
-  double speed;       /* time scale: 1 real time, 0 as fast as possible;
-                         every duration is multiplied by it (0.1: ten
-                         times faster) */
-  /* faults (probabilities per frame; 0 = none) for tests */
-  double fault_nodata;
-  double fault_incomplete;
-  double packet_loss;  /* lost packets per thousand (0..1000); this driver
-                          has no packet resend, so a frame of N packets of
-                          PV_SIM_CAMERA_PACKET_BYTES is incomplete with
-                          probability 1 - (1 - R/1000)^N (on top of
-                          fault_incomplete) */
-  /* once-only faults, after 2 s of nominal stream time (2 * fps frames
-   * delivered, so they come as early at speed 0 as at speed 1). Their
-   * durations are REAL seconds at every speed. */
-  double stall_s;      /* no frames (PV_ETIMEDOUT) for stall_s s */
-  double disconnect_s; /* grab returns PV_EDISCONNECTED and open fails with
-                          it for disconnect_s s (after the stall, if any:
-                          again 2 * fps frames after it ended) */
-  uint64_t seed;
-} pv_sim_camera_params;
-
-/* GigE Vision payload per packet of the simulated camera (1500-byte MTU
- * minus IP, UDP and GVSP headers). */
-#define PV_SIM_CAMERA_PACKET_BYTES 1444
-
 /* GenICam camera through Aravis 0.8 (GigE Vision, USB3 Vision). */
 typedef struct pv_aravis_camera_params {
   char device[256];   /* Aravis device id or IP address; "" = first found */
@@ -162,13 +131,6 @@ void pv_camera_get_pool_stats(pv_camera *cam, pv_frame_pool_stats *out);
  * may be outstanding; threads blocked in pv_camera_wait_frame return
  * PV_ECANCELED (destroy waits until they have left). Accepts NULL. */
 void pv_camera_destroy(pv_camera *cam);
-
-/* The simulated driver. The scene and truth source are borrowed (must
- * outlive the camera). Returns the driver table and a new driver object. */
-void pv_sim_camera_params_default(pv_sim_camera_params *p);
-int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
-                      pv_truth_source truth, const pv_camera_driver **drv,
-                      void **self);
 
 /* The aravis driver (GenICam cameras through Aravis). Returns the driver
  * table and a new driver object (owned by the caller until handed to

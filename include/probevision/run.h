@@ -16,7 +16,6 @@
 #include "probevision/camera.h"
 #include "probevision/core.h"
 #include "probevision/match.h"
-#include "probevision/scene.h"
 #include "probevision/stage.h"
 
 #ifdef __cplusplus
@@ -51,9 +50,19 @@ typedef struct pv_targets {
  * with "FILE:LINE: ..." in err; unreadable: PV_EIO. On success *out owns
  * the list (free with pv_targets_free); on failure *out is empty. */
 int pv_targets_load(const char *path, pv_targets *out, pv_error *err);
-/* The built-in demo list: n points over the scene's dies in order (die
- * i % die_count), index i, name "die-C-R", at pv_scene_die_mark. */
-int pv_targets_generate(const pv_scene *scene, int n, pv_targets *out);
+/* A regular grid of dies (the simulated wafer's, for the demo list): die
+ * k = r * cols + c (0 <= c < cols, 0 <= r < rows) has its alignment mark at
+ * (mark_x_um + c * pitch_x_um, mark_y_um + r * pitch_y_um). */
+typedef struct pv_die_grid {
+  int cols, rows;
+  double pitch_x_um, pitch_y_um;
+  double mark_x_um, mark_y_um; /* die (0, 0)'s mark */
+} pv_die_grid;
+/* The built-in demo list: n points over the grid's dies in order (die
+ * i % (cols * rows)), index i, name "die-C-R", at the die's mark.
+ * PV_EINVAL when n or the grid is out of range; on failure *out is empty.
+ * Thread-safe (no shared state). */
+int pv_targets_generate(const pv_die_grid *grid, int n, pv_targets *out);
 /* Frees the list and zeroes *t. Accepts NULL and an empty list. */
 void pv_targets_free(pv_targets *t);
 /* FNV-1a 64 of the canonical text "index,x,y,name\n" per target (%.17g

@@ -46,14 +46,6 @@ typedef struct pv_wafer_params {
 
 typedef struct pv_scene pv_scene;
 
-/* Where the simulated stage really is. Implemented by the simulated stage,
- * read by the simulated camera at exposure time. position_at must be
- * thread-safe. */
-typedef struct pv_truth_source {
-  void (*position_at)(void *ctx, int64_t t_ns, double *x_um, double *y_um);
-  void *ctx;
-} pv_truth_source;
-
 /* ---- functions -------------------------------------------------------- */
 
 void pv_wafer_params_default(pv_wafer_params *p);

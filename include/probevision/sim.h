@@ -1,8 +1,15 @@
-/* probevision sim: the station simulator on the network, so that the real
- * drivers (aravis camera, sentio stage) can be run and tested with no
- * hardware: a SENTIO remote-command server driving a simulated stage, and a
- * GigE Vision camera (Aravis's fake GV camera) whose frames are the scene
- * rendered at that stage's true position. `probevision sim` runs both.
+/* probevision sim: the station simulator. In process: the simulated stage
+ * (a stage driver, stage.h) and the simulated camera (a camera driver,
+ * camera.h) rendering the scene (scene.h) at the stage's true position.
+ * On the network, so that the real drivers (aravis camera, sentio stage)
+ * can be run and tested with no hardware: a SENTIO remote-command server
+ * driving a simulated stage, and a GigE Vision camera (Aravis's fake GV
+ * camera) whose frames are the scene rendered at that stage's true
+ * position. `probevision sim` runs both.
+ *
+ * Only the simulator and the program (src/sim, src/cli) use this header;
+ * the driver interfaces (camera.h, stage.h) and the run (run.h) know
+ * nothing of scenes, truth sources or faults.
  *
  * Faults are described by specs "NAME:VALUE" (see pv_sim_faults) and are
  * repeatable: every random choice comes from the seed.
@@ -12,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "probevision/camera.h"
 #include "probevision/core.h"
 #include "probevision/scene.h"
 #include "probevision/sentio.h"
@@ -22,6 +30,65 @@ extern "C" {
 #endif
 
 /* ---- types ------------------------------------------------------------ */
+
+/* Where the simulated stage really is. Implemented by the simulated stage,
+ * read by the simulated camera at exposure time. position_at must be
+ * thread-safe. */
+typedef struct pv_truth_source {
+  void (*position_at)(void *ctx, int64_t t_ns, double *x_um, double *y_um);
+  void *ctx;
+} pv_truth_source;
+
+/* Simulated camera: renders the scene at the truth source's position at
+ * exposure time. */
+typedef struct pv_sim_camera_params {
+  int width, height;  /* default 2448 x 2048 */
+  pv_pixfmt format;   /* default BAYER_BG8 */
+  double fps;         /* default 16 */
+  double speed;       /* time scale: 1 real time, 0 as fast as possible;
+                         every duration is multiplied by it (0.1: ten
+                         times faster) */
+  /* faults (probabilities per frame; 0 = none) for tests */
+  double fault_nodata;
+  double fault_incomplete;
+  double packet_loss;  /* lost packets per thousand (0..1000); this driver
+                          has no packet resend, so a frame of N packets of
+                          PV_SIM_CAMERA_PACKET_BYTES is incomplete with
+                          probability 1 - (1 - R/1000)^N (on top of
+                          fault_incomplete) */
+  /* once-only faults, after 2 s of nominal stream time (2 * fps frames
+   * delivered, so they come as early at speed 0 as at speed 1). Their
+   * durations are REAL seconds at every speed. */
+  double stall_s;      /* no frames (PV_ETIMEDOUT) for stall_s s */
+  double disconnect_s; /* grab returns PV_EDISCONNECTED and open fails with
+                          it for disconnect_s s (after the stall, if any:
+                          again 2 * fps frames after it ended) */
+  uint64_t seed;
+} pv_sim_camera_params;
+
+/* GigE Vision payload per packet of the simulated camera (1500-byte MTU
+ * minus IP, UDP and GVSP headers). */
+#define PV_SIM_CAMERA_PACKET_BYTES 1444
+
+typedef struct pv_sim_stage_params {
+  double speed_um_s;     /* travel speed (default 50000) */
+  double settle_ms;      /* settle time after a move (default 30) */
+  double error_frac;     /* landing error, fraction of the move length
+                            (default 0.01) */
+  double error_um;       /* plus a random error of this sigma (default 0.3) */
+  double backlash_um;    /* lost motion on direction reversal (default 0.5) */
+  double x_min_um, x_max_um, y_min_um, y_max_um; /* travel range */
+  double speed;          /* time scale: 1 real time, 0 as fast as possible;
+                            durations are multiplied by it (0.1: ten times
+                            faster) */
+  double fault_error;    /* probability a move fails (tests) */
+  double fault_timeout;  /* probability a move's reply never comes (tests):
+                            the move is carried out, then the call waits
+                            timeout_ms * speed and fails with PV_ETIMEDOUT,
+                            as a client whose reply was lost */
+  double timeout_ms;     /* that wait in simulated ms (default 10000) */
+  uint64_t seed;
+} pv_sim_stage_params;
 
 typedef struct pv_sim_faults {
   double nodata;        /* "nodata:P": a whole frame not delivered, prob. P */
@@ -39,6 +106,19 @@ typedef struct pv_sentio_server pv_sentio_server;
 typedef struct pv_gv_camera pv_gv_camera;
 
 /* ---- functions -------------------------------------------------------- */
+
+/* The simulated camera driver. The scene and truth source are borrowed (must
+ * outlive the camera). Returns the driver table and a new driver object. */
+void pv_sim_camera_params_default(pv_sim_camera_params *p);
+int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
+                      pv_truth_source truth, const pv_camera_driver **drv,
+                      void **self);
+
+/* The simulated stage. Its truth source (for the simulated camera) stays
+ * valid until the stage is destroyed and is thread-safe. */
+void pv_sim_stage_params_default(pv_sim_stage_params *p);
+int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out);
+pv_truth_source pv_sim_stage_truth(pv_stage *st);
 
 /* Parses one fault spec into f (other fields untouched). PV_EPARSE with a
  * message naming the spec and what is allowed. */

@@ -1,9 +1,11 @@
-/* probevision stage: the stage driver interface and drivers (sim, and
- * sentio: an MPI SENTIO probe station's remote commands over TCP).
+/* probevision stage: the stage driver interface and the sentio driver (an
+ * MPI SENTIO probe station's remote commands over TCP; its wire protocol is
+ * probevision/sentio.h). The simulated stage is part of the simulator
+ * (probevision/sim.h).
  *
  * Positions are micrometres in the stage's frame. A stage is owned by one
  * thread (the stepper); no function here is thread-safe against another
- * call on the same stage, except the simulated stage's truth source.
+ * call on the same stage.
  */
 #ifndef PROBEVISION_STAGE_H
 #define PROBEVISION_STAGE_H
@@ -11,7 +13,6 @@
 #include <stdint.h>
 
 #include "probevision/core.h"
-#include "probevision/scene.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,26 +36,6 @@ typedef struct pv_stage_driver {
 } pv_stage_driver;
 
 typedef struct pv_stage pv_stage;
-
-typedef struct pv_sim_stage_params {
-  double speed_um_s;     /* travel speed (default 50000) */
-  double settle_ms;      /* settle time after a move (default 30) */
-  double error_frac;     /* landing error, fraction of the move length
-                            (default 0.01) */
-  double error_um;       /* plus a random error of this sigma (default 0.3) */
-  double backlash_um;    /* lost motion on direction reversal (default 0.5) */
-  double x_min_um, x_max_um, y_min_um, y_max_um; /* travel range */
-  double speed;          /* time scale: 1 real time, 0 as fast as possible;
-                            durations are multiplied by it (0.1: ten times
-                            faster) */
-  double fault_error;    /* probability a move fails (tests) */
-  double fault_timeout;  /* probability a move's reply never comes (tests):
-                            the move is carried out, then the call waits
-                            timeout_ms * speed and fails with PV_ETIMEDOUT,
-                            as a client whose reply was lost */
-  double timeout_ms;     /* that wait in simulated ms (default 10000) */
-  uint64_t seed;
-} pv_sim_stage_params;
 
 /* The sentio stage: a TCP client of the SENTIO remote-command subset
  * (move_chuck_xy, get_chuck_xy). See sentio_stage.c for the protocol. */
@@ -86,12 +67,11 @@ int pv_stage_wait_settled(pv_stage *st, int64_t *t_settled_ns, pv_error *err);
 int pv_stage_get_position(pv_stage *st, double *x_um, double *y_um,
                           pv_error *err);
 int pv_stage_get_truth(pv_stage *st, double *x_um, double *y_um);
-
-/* The simulated stage. Its truth source (for the simulated camera) stays
- * valid until the stage is destroyed and is thread-safe. */
-void pv_sim_stage_params_default(pv_sim_stage_params *p);
-int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out);
-pv_truth_source pv_sim_stage_truth(pv_stage *st);
+/* The driver object of st when st was created over driver table drv, else
+ * NULL (also for st NULL): how a driver recognises its own stages (e.g.
+ * pv_sim_stage_truth). The stage keeps ownership. Thread-safe (reads
+ * fields that never change after creation). */
+void *pv_stage_driver_self(const pv_stage *st, const pv_stage_driver *drv);
 
 /* The sentio stage. Defaults as documented above (host 127.0.0.1). */
 void pv_sentio_stage_params_default(pv_sentio_stage_params *p);

@@ -128,6 +128,13 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
   return pv_cli_config_build(&cc, c);
 }
 
+/* The simulated wafer's die grid: where the demo target list goes. */
+static pv_die_grid demo_grid(const pv_scene *scene) {
+  const pv_wafer_params *w = pv_scene_params(scene);
+  return (pv_die_grid){w->cols, w->rows, w->pitch_x_um, w->pitch_y_um, w->mark_x_um,
+                       w->mark_y_um};
+}
+
 /* Loads or generates the target list and applies --start-index/--points:
  * sets *first and *count (positions in the list). */
 static int load_targets(const run_options *opt, const pv_station *st, pv_targets *t,
@@ -138,9 +145,12 @@ static int load_targets(const run_options *opt, const pv_station *st, pv_targets
       fprintf(stderr, "probevision run: %s\n", err.msg);
       return PV_EXIT_USAGE;
     }
-  } else if (pv_targets_generate(st->scene, opt->points > 0 ? (int)opt->points : 50, t) < 0) {
-    fprintf(stderr, "probevision run: cannot build the demo target list\n");
-    return PV_EXIT_USAGE;
+  } else {
+    pv_die_grid g = demo_grid(st->scene);
+    if (pv_targets_generate(&g, opt->points > 0 ? (int)opt->points : 50, t) < 0) {
+      fprintf(stderr, "probevision run: cannot build the demo target list\n");
+      return PV_EXIT_USAGE;
+    }
   }
   *first = 0;
   if (opt->start_index >= 0) {

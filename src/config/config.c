@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/keys.h"
+#include "keys.h"
 
 void pv_config_default(pv_config *c) {
   memset(c, 0, sizeof *c);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "config/keys.h"
+#include "keys.h"
 
 #define FIELD(sec, key) (((pv_config *)0)->sec##_##key)
 #define ROW(sec, key, type, def, imin, imax, dmin, dmax, choices, flags, doc)  \

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config/keys.h"
+#include "keys.h"
 
 typedef struct load_state {
   const char *path;

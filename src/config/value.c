@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config/keys.h"
+#include "keys.h"
 
 static const struct {
   const char *text;

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,23 +306,22 @@ int pv_targets_load(const char *path, pv_targets *out, pv_error *err) {
   return rc;
 }
 
-int pv_targets_generate(const pv_scene *scene, int n, pv_targets *out) {
+int pv_targets_generate(const pv_die_grid *g, int n, pv_targets *out) {
   memset(out, 0, sizeof *out);
-  int dies = pv_scene_die_count(scene);
-  int cols = pv_scene_params(scene)->cols;
-  if (n <= 0 || n > PV_TARGETS_MAX || dies <= 0 || cols <= 0) return PV_EINVAL;
+  if (g == NULL || n <= 0 || n > PV_TARGETS_MAX || g->cols <= 0 || g->rows <= 0 ||
+      g->cols > INT_MAX / g->rows || !isfinite(g->pitch_x_um) ||
+      !isfinite(g->pitch_y_um) || !isfinite(g->mark_x_um) || !isfinite(g->mark_y_um))
+    return PV_EINVAL;
+  int dies = g->cols * g->rows;
   out->items = calloc((size_t)n, sizeof *out->items);
   if (out->items == NULL) return PV_ENOMEM;
   for (int i = 0; i < n; i++) {
     pv_target *t = &out->items[i];
-    int k = i % dies;
+    int k = i % dies, c = k % g->cols, r = k / g->cols;
     t->index = i;
-    snprintf(t->name, sizeof t->name, "die-%d-%d", k % cols, k / cols);
-    int rc = pv_scene_die_mark(scene, k, &t->x_um, &t->y_um);
-    if (rc != 0) {
-      pv_targets_free(out);
-      return rc;
-    }
+    snprintf(t->name, sizeof t->name, "die-%d-%d", c, r);
+    t->x_um = c * g->pitch_x_um + g->mark_x_um;
+    t->y_um = r * g->pitch_y_um + g->mark_y_um;
   }
   out->count = n;
   return 0;

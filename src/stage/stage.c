@@ -55,9 +55,7 @@ int pv_stage_get_truth(pv_stage *st, double *x_um, double *y_um) {
   return st->drv->get_truth(st->self, x_um, y_um);
 }
 
-/* A stage that is not simulated has no truth: {NULL, NULL}. */
-pv_truth_source pv_sim_stage_truth(pv_stage *st) {
-  if (st == NULL || st->drv != &pv__sim_stage_driver)
-    return (pv_truth_source){NULL, NULL};
-  return pv__sim_stage_truth_of(st->self);
+void *pv_stage_driver_self(const pv_stage *st, const pv_stage_driver *drv) {
+  if (st == NULL || st->drv != drv) return NULL;
+  return st->self;
 }

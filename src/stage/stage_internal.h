@@ -1,5 +1,5 @@
-/* Internal to src/stage: the stage wrapper object, shared by stage.c and
- * the drivers that need to recognise their own stage (sim_stage.c). */
+/* Internal to src/stage: the stage wrapper object (stage.c). Drivers in
+ * other modules recognise their own stages with pv_stage_driver_self. */
 #ifndef PROBEVISION_STAGE_INTERNAL_H
 #define PROBEVISION_STAGE_INTERNAL_H
 
@@ -9,10 +9,5 @@ struct pv_stage {
   const pv_stage_driver *drv;
   void *self;
 };
-
-/* The simulated stage's driver table (sim_stage.c). */
-extern const pv_stage_driver pv__sim_stage_driver;
-/* The truth source of a simulated stage's driver object. */
-pv_truth_source pv__sim_stage_truth_of(void *self);
 
 #endif

@@ -41,3 +41,9 @@ void sim_station_close(sim_station *s) {
   pv_scene_destroy(s->scene);
   memset(s, 0, sizeof *s);
 }
+
+pv_die_grid sim_station_grid(const sim_station *s) {
+  const pv_wafer_params *w = pv_scene_params(s->scene);
+  return (pv_die_grid){w->cols, w->rows, w->pitch_x_um, w->pitch_y_um, w->mark_x_um,
+                       w->mark_y_um};
+}

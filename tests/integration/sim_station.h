@@ -5,7 +5,9 @@
 
 #include "probevision/camera.h"
 #include "probevision/match.h"
+#include "probevision/run.h"
 #include "probevision/scene.h"
+#include "probevision/sim.h"
 #include "probevision/stage.h"
 
 typedef struct sim_station {
@@ -20,5 +22,7 @@ typedef struct sim_station {
 /* Returns 0 or a negative status. */
 int sim_station_open(sim_station *s, int width, int height);
 void sim_station_close(sim_station *s);
+/* The scene's die grid (for pv_targets_generate). */
+pv_die_grid sim_station_grid(const sim_station *s);
 
 #endif

@@ -62,7 +62,8 @@ static void stepper_and_reader_share_the_camera(void **state) {
   int64_t run_id;
   assert_int_equal(pv_journal_begin_run(j, "0", "0", "", &run_id, &err), 0);
   pv_targets t;
-  assert_int_equal(pv_targets_generate(s.scene, 12, &t), 0);
+  pv_die_grid g = sim_station_grid(&s);
+  assert_int_equal(pv_targets_generate(&g, 12, &t), 0);
   pv_sequencer_params sp;
   pv_sequencer_params_default(&sp);
   pv_sequencer_io io = {.cam = s.camera, .stage = s.stage, .matcher = s.matcher,

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "probevision/run.h"
+#include "probevision/sim.h"
 
 #define W 640
 #define H 512
@@ -83,7 +84,9 @@ static void open_station(station *s, double stage_fault, double camera_fault, in
   snprintf(s->db, sizeof s->db, "%s/r%d.db", dir, seq++);
   if (pv_journal_open(s->db, &s->journal, &err) != 0) fail_msg("journal: %s", err.msg);
   assert_int_equal(pv_journal_begin_run(s->journal, "c", "t", "", &s->run_id, &err), 0);
-  assert_int_equal(pv_targets_generate(scene, npoints, &s->targets), 0);
+  const pv_wafer_params *wp = pv_scene_params(scene);
+  pv_die_grid g = {wp->cols, wp->rows, wp->pitch_x_um, wp->pitch_y_um, wp->mark_x_um, wp->mark_y_um};
+  assert_int_equal(pv_targets_generate(&g, npoints, &s->targets), 0);
 
   pv_sequencer_params sp;
   if (sp_in != NULL) sp = *sp_in;

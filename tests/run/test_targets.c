@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "probevision/run.h"
+#include "probevision/scene.h"
 
 static char dir[64];
 static char path[128];
@@ -206,8 +207,10 @@ static void generates_die_marks_in_order_and_revisits(void **state) {
   assert_int_equal(pv_scene_create(&wp, &scene), 0);
   int dies = pv_scene_die_count(scene);
   assert_int_equal(dies, 6);
+  /* the grid of the scene's parameters puts every point on its die's mark */
+  pv_die_grid g = {wp.cols, wp.rows, wp.pitch_x_um, wp.pitch_y_um, wp.mark_x_um, wp.mark_y_um};
   pv_targets t;
-  assert_int_equal(pv_targets_generate(scene, dies + 2, &t), 0);
+  assert_int_equal(pv_targets_generate(&g, dies + 2, &t), 0);
   assert_int_equal(t.count, dies + 2);
   for (int i = 0; i < t.count; i++) {
     double x, y;
@@ -220,7 +223,10 @@ static void generates_die_marks_in_order_and_revisits(void **state) {
   assert_string_equal(t.items[dies + 1].name, "die-1-0");
   assert_true(t.items[dies].x_um == t.items[0].x_um);
   pv_targets_free(&t);
-  assert_int_equal(pv_targets_generate(scene, 0, &t), PV_EINVAL);
+  assert_int_equal(pv_targets_generate(&g, 0, &t), PV_EINVAL);
+  assert_null(t.items);
+  g.cols = 0;
+  assert_int_equal(pv_targets_generate(&g, 1, &t), PV_EINVAL);
   pv_scene_destroy(scene);
 }
 

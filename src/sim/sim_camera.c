@@ -38,7 +38,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "probevision/camera.h"
+#include "probevision/sim.h"
 
 #define PV__SIM_MIN_NODATA_MS 3
 

@@ -33,7 +33,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "stage_internal.h"
+#include "probevision/sim.h"
 
 #define MAX_PROPORTIONAL_ERROR_UM 40.0
 #define ERROR_MEMORY_UM 1000.0
@@ -83,9 +83,7 @@ static void position_at(void *ctx, int64_t t_ns, double *x_um, double *y_um) {
   pthread_mutex_unlock(&s->mu);
 }
 
-pv_truth_source pv__sim_stage_truth_of(void *self) {
-  return (pv_truth_source){position_at, self};
-}
+
 
 static int axis_dir(double d) { return d > 1e-9 ? 1 : (d < -1e-9 ? -1 : 0); }
 
@@ -201,7 +199,7 @@ static void sim_destroy(void *self) {
   free(s);
 }
 
-const pv_stage_driver pv__sim_stage_driver = {
+static const pv_stage_driver sim_driver = {
     .name = "sim",
     .connect = sim_connect,
     .move_abs = sim_move_abs,
@@ -230,5 +228,12 @@ int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out) {
   s->p = *p;
   s->rng = p->seed;
   pthread_mutex_init(&s->mu, NULL);
-  return pv_stage_create(&pv__sim_stage_driver, s, out);
+  return pv_stage_create(&sim_driver, s, out);
+}
+
+/* A stage that is not simulated has no truth: {NULL, NULL}. */
+pv_truth_source pv_sim_stage_truth(pv_stage *st) {
+  void *self = pv_stage_driver_self(st, &sim_driver);
+  if (self == NULL) return (pv_truth_source){NULL, NULL};
+  return (pv_truth_source){position_at, self};
 }

@@ -1,4 +1,4 @@
-/* camera: the simulated camera's once-only faults (stall, disconnect) and
+/* sim: the simulated camera's once-only faults (stall, disconnect) and
  * packet loss, driven directly through the driver table (no worker), and
  * the simulated stage's lost move reply. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "probevision/camera.h"
-#include "probevision/stage.h"
+#include "probevision/sim.h"
 
 enum { W = 64, H = 48, FPS = 16, BEFORE = 2 * FPS };
 

@@ -1,4 +1,4 @@
-/* stage: the simulated stage's landing error, backlash, reported position vs
+/* sim: the simulated stage's landing error, backlash, reported position vs
  * truth, travel range, motion in time and injected faults. */
 #include <math.h>
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "probevision/stage.h"
+#include "probevision/sim.h"
 
 static pv_stage *make_stage(pv_sim_stage_params *p) {
   pv_stage *st = NULL;

@@ -1,4 +1,4 @@
-/* camera: the simulated camera renders the scene at the stage's true
+/* sim: the simulated camera renders the scene at the stage's true
  * position at exposure time, paces frames, and injects faults. */
 #include <math.h>
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "probevision/camera.h"
-#include "probevision/stage.h"
+#include "probevision/sim.h"
 
 enum { W = 512, H = 384 };
 
