@@ -244,6 +244,31 @@ void pv_incident_raise(const char *cause, const char *fmt, ...)
 #define PV_INCIDENT_CAUSE_MAX 32
 #define PV_INCIDENT_SUMMARY_MAX 384
 
+/* A recovery: the condition behind incidents of `cause` is over. A record
+ * of its own (not a word in a log message), so reports never guess from
+ * log text. */
+typedef struct pv_incident_recovery {
+  int64_t mono_ns, wall_ns;           /* pv_now_ns / pv_wall_ns when reported */
+  char cause[PV_INCIDENT_CAUSE_MAX];  /* the cause it ends, as raised */
+  char msg[PV_EVENT_MSG_MAX];         /* what happened, plain words */
+} pv_incident_recovery;
+
+/* Reports a recovery from incidents of `cause` (the code that recovers
+ * calls it: the camera worker when frames flow again or a reopen worked):
+ * records it in a fixed ring of the last PV_INCIDENT_RECOVERY_RING
+ * recoveries (static memory) and logs the message at INFO. Same costs as
+ * pv_incident_raise: no I/O of its own, allocates nothing, any thread. */
+void pv_incident_recovered(const char *cause, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The first recovery of `cause` reported at or after since_mono_ns still
+ * in the ring, copied to *out (may be NULL): 1 if found, else 0.
+ * Thread-safe; allocates nothing. */
+int pv_incident_find_recovery(const char *cause, int64_t since_mono_ns,
+                              pv_incident_recovery *out);
+
+#define PV_INCIDENT_RECOVERY_RING 64
+
 /* ---- constants -------------------------------------------------------- */
 
 #define PV_EVENT_RING_SIZE 4096

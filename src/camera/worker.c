@@ -16,6 +16,12 @@
  *             the driver object and frees the pool.
  * A good frame resets the consecutive-timeout and restart counts.
  *
+ * Incidents: each escalation raises one whose cause is the class of the
+ * status that led to it (incident_cause: timeout, disconnected, fatal),
+ * never a word of a message; when frames flow again after a restart, or a
+ * reopen works, the worker reports the recovery of that same cause
+ * (pv_incident_recovered), which is what incident reports look for.
+ *
  * Memory: the pool (payload-sized frames) and one scratch frame are
  * allocated at the first open and reused on every reopen; the streaming
  * loop allocates nothing. Counters and info live under `mu`; the stop flag
@@ -114,6 +120,15 @@ static int open_and_start(pv_camera *cam, pv_error *err) {
   return PV_OK;
 }
 
+/* The incident cause of a grab / start status: its class. */
+static const char *incident_cause(int status) {
+  switch (status) {
+  case PV_ETIMEDOUT: return "camera-timeout";
+  case PV_EDISCONNECTED: return "camera-disconnected";
+  default: return "camera-fatal";
+  }
+}
+
 /* Sleeps up to ms, returning early when the camera is being destroyed. */
 static void backoff_sleep(pv_camera *cam, int ms) {
   struct timespec ts;
@@ -128,13 +143,13 @@ static void backoff_sleep(pv_camera *cam, int ms) {
 }
 
 /* Closes the driver and reopens it with exponential backoff, until it works
- * or the camera is stopped. */
-static void reopen(pv_camera *cam, const char *why) {
-  pv_warn("camera %s: reconnecting: %s", cam->drv->name, why);
-  pv_incident_raise(strstr(why, "disconnected") ? "camera-disconnected"
-                    : strstr(why, "fatal") ? "camera-fatal" : "camera-timeout",
-                    "camera %s: %s; closed it, reopening with backoff from %d ms",
-                    cam->drv->name, why, cam->params.reopen_backoff_ms);
+ * or the camera is stopped. status: the result that made it necessary (its
+ * class is the incident's cause); why: the same in words. */
+static void reopen(pv_camera *cam, int status, const char *why) {
+  const char *cause = incident_cause(status);
+  pv_warn("camera %s: reconnecting: %s (%s)", cam->drv->name, why, pv_status_name(status));
+  pv_incident_raise(cause, "camera %s: %s (%s); closed it, reopening with backoff from %d ms",
+                    cam->drv->name, why, pv_status_name(status), cam->params.reopen_backoff_ms);
   log_threads();
   if (cam->streaming) cam->drv->stop(cam->self);
   cam->streaming = 0;
@@ -151,8 +166,8 @@ static void reopen(pv_camera *cam, const char *why) {
       pthread_mutex_lock(&cam->mu);
       cam->counters.reopens++;
       pthread_mutex_unlock(&cam->mu);
-      pv_info("camera %s: recovered after %d attempt(s) in %.0f ms",
-              cam->drv->name, attempt, (double)(pv_now_ns() - t0) / 1e6);
+      pv_incident_recovered(cause, "camera %s: recovered after %d attempt(s) in %.0f ms",
+                            cam->drv->name, attempt, (double)(pv_now_ns() - t0) / 1e6);
       cam->consecutive_timeouts = 0;
       cam->consecutive_restarts = 0;
       return;
@@ -169,7 +184,7 @@ static void reopen(pv_camera *cam, const char *why) {
 static void escalate_timeouts(pv_camera *cam) {
   cam->consecutive_timeouts = 0;
   if (cam->consecutive_restarts >= cam->params.restarts_before_reopen) {
-    reopen(cam, "stream restarts did not bring frames back");
+    reopen(cam, PV_ETIMEDOUT, "stream restarts did not bring frames back");
     return;
   }
   cam->consecutive_restarts++;
@@ -189,7 +204,7 @@ static void escalate_timeouts(pv_camera *cam) {
   cam->drv->stop(cam->self);
   int rc = cam->drv->start(cam->self);
   cam->streaming = rc == PV_OK;
-  if (rc != PV_OK) reopen(cam, "stream restart failed");
+  if (rc != PV_OK) reopen(cam, rc, "stream restart failed");
 }
 
 /* One grab and its classification. */
@@ -225,17 +240,19 @@ static void grab_once(pv_camera *cam) {
 
   if (rc == PV_OK) {
     if (cam->consecutive_restarts > 0 && !scratch)
-      pv_info("camera %s: recovered: frames are back after the stream restart", cam->drv->name);
+      pv_incident_recovered(incident_cause(PV_ETIMEDOUT),
+                            "camera %s: recovered: frames are back after the stream restart",
+                            cam->drv->name);
     cam->consecutive_timeouts = 0;
     cam->consecutive_restarts = 0;
   } else if (rc == PV_ETIMEDOUT) {
     if (++cam->consecutive_timeouts >= cam->params.retries_before_restart)
       escalate_timeouts(cam);
   } else if (rc == PV_EDISCONNECTED) {
-    reopen(cam, "device disconnected");
+    reopen(cam, rc, "device disconnected");
   } else if (rc != PV_EINCOMPLETE) {
     pv_warn("camera %s: grab failed: %s", cam->drv->name, pv_status_name(rc));
-    reopen(cam, "fatal device error");
+    reopen(cam, rc, "fatal device error");
   }
 }
 

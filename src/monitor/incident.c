@@ -3,8 +3,10 @@
  * the monitor thread.
  *
  * The handler (on_incident) runs under the core's incident lock and only
- * copies cause and summary into a free slot under `lock` and wakes the
- * monitor: no I/O, no allocation. A full queue drops the incident and
+ * asks the monitor's fill callback for the point in progress (so the report
+ * names the point of the incident, not of the moment it is written),
+ * copies cause, summary and point into a free slot under `lock` and wakes
+ * the monitor: no I/O, no allocation. A full queue drops the incident and
  * counts it; the next report says how many were lost. Reports are written
  * in raise order once due (raise + PV_INCIDENT_DELAY_MS) or, at stop, all
  * at once. Slots are a FIFO ring: head is the oldest, count the number in
@@ -29,7 +31,8 @@ typedef struct pending {
   char cause[PV_INCIDENT_CAUSE_MAX];
   char summary[PV_INCIDENT_SUMMARY_MAX];
   int64_t mono_ns, wall_ns;
-  int repeats; /* later incidents merged into this one */
+  int point, points; /* at the raise, from the fill callback (points -1: unknown) */
+  int repeats;       /* later incidents merged into this one */
 } pending;
 
 struct pv__incidents {
@@ -45,6 +48,9 @@ struct pv__incidents {
 
 static void on_incident(void *ctx, const char *cause, const char *summary) {
   pv__incidents *q = ctx;
+  int64_t mono = pv_now_ns(), wall = pv_wall_ns();
+  pv_monitor_sample at = {.points = -1};
+  pv__monitor_fill(q->m, &at); /* outside q->lock: the callback takes its own locks */
   pthread_mutex_lock(&q->lock);
   pending *newest = q->count > 0 ? &q->slot[(q->head + q->count - 1) % PV_INCIDENT_QUEUE] : NULL;
   if (newest != NULL && !(q->servicing && q->count == 1) && strcmp(newest->cause, cause) == 0) {
@@ -57,8 +63,10 @@ static void on_incident(void *ctx, const char *cause, const char *summary) {
     pending *p = &q->slot[(q->head + q->count) % PV_INCIDENT_QUEUE];
     snprintf(p->cause, sizeof p->cause, "%s", cause);
     snprintf(p->summary, sizeof p->summary, "%s", summary);
-    p->mono_ns = pv_now_ns();
-    p->wall_ns = pv_wall_ns();
+    p->mono_ns = mono;
+    p->wall_ns = wall;
+    p->point = at.point;
+    p->points = at.points;
     p->repeats = 0;
     q->count++;
   } else {
@@ -132,8 +140,8 @@ void pv__incidents_service(pv__incidents *q, pv_monitor *m, int all) {
     q->dropped_reported = dropped;
     char path[4200];
     pv_error err = {""};
-    int rc = pv_incident_write_report(q->dir, m, p.cause, summary, p.mono_ns,
-                                      p.wall_ns, path, sizeof path, &err);
+    int rc = pv__incident_write_report(q->dir, m, p.cause, summary, p.mono_ns, p.wall_ns,
+                                       p.point, p.points, path, sizeof path, &err);
     if (rc == PV_OK) pv_warn("incident report written: %s", path);
     else pv_error("incident report not written: %s", err.msg);
 

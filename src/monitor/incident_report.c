@@ -6,10 +6,15 @@
  * report, so writing is serialized by `lock`; nothing is allocated except
  * stdio's FILE buffers. Files are written with fprintf directly.
  *
- * Recovery: the first flight-recorder event after the raise whose text
- * says "recovered" gives the recovery time; otherwise, for camera causes,
- * good frames counted after the raise (frames minus camera errors, from
- * the samples) show that frames flow again.
+ * Recovery: the first recovery of the same cause reported after the raise
+ * (pv_incident_recovered: a structured record, never a word in a log
+ * message) gives the recovery time; otherwise, for camera causes, good
+ * frames counted after the raise (frames minus camera errors, from the
+ * samples) show that frames flow again.
+ *
+ * Numbers are written in the "C" locale (a scope around the writing), so a
+ * host program's LC_NUMERIC never turns "1.5" into "1,5". Times are real
+ * (monotonic / wall-clock) time; durations in a summary name their clock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monitor_internal.h"
 #include "probevision/monitor.h"
 
 #define EVENTS_SNAPSHOT 1024
@@ -135,15 +141,15 @@ static int gather_samples(pv_monitor *m, pv_monitor_sample *now) {
   return 1;
 }
 
-static void write_recovery(FILE *f, const char *cause, int nev, int64_t raised,
+static void write_recovery(FILE *f, const char *cause, int64_t raised,
                            const pv_monitor_sample *s, int ns) {
-  for (int i = 0; i < nev; i++)
-    if (events[i].mono_ns > raised && strstr(events[i].msg, "recovered") != NULL) {
-      fprintf(f, "; recovered in %.1f s (\"", (double)(events[i].mono_ns - raised) / 1e9);
-      cell(f, events[i].msg);
-      fputs("\")", f);
-      return;
-    }
+  pv_incident_recovery rec;
+  if (pv_incident_find_recovery(cause, raised, &rec)) {
+    fprintf(f, "; recovered in %.1f s (\"", (double)(rec.mono_ns - raised) / 1e9);
+    cell(f, rec.msg);
+    fputs("\")", f);
+    return;
+  }
   const pv_monitor_sample *before = NULL, *after = ns > 0 ? &s[ns - 1] : NULL;
   for (int i = 0; i < ns; i++)
     if (s[i].mono_ns <= raised) before = &s[i];
@@ -159,25 +165,30 @@ static void write_recovery(FILE *f, const char *cause, int nev, int64_t raised,
     fprintf(f, "; no good frame in the %.1f s after it", since);
     return;
   }
-  fputs("; no recovery seen in the flight recorder", f);
+  fputs("; no recovery reported", f);
+}
+
+static void write_point(FILE *f, const char *when, int point, int points) {
+  if (point < points)
+    fprintf(f, "- point %s: %d of %d done, point %d in progress\n", when, point, points,
+            point + 1);
+  else
+    fprintf(f, "- point %s: %d of %d done, none in progress\n", when, point, points);
 }
 
 static void write_md(FILE *f, const char *cause, const char *summary, int64_t raised,
-                     int64_t raised_wall, const pv_monitor_sample *now, int ns, int nev,
-                     const char *svg_name) {
+                     int64_t raised_wall, int point_at, int points_at,
+                     const pv_monitor_sample *now, int ns, int nev, const char *svg_name) {
   char when[20];
   pv_format_wall(raised_wall, when);
   fprintf(f, "# Incident %s: %s\n\n## Summary\n\n**%s**: ", when, cause, cause_words(cause));
   cell(f, summary);
-  write_recovery(f, cause, nev, raised, samples, ns);
+  write_recovery(f, cause, raised, samples, ns);
   fputs(".\n\n", f);
-  fprintf(f, "- raised: %s (monotonic %.3f s), report written %.1f s later\n", when,
-          (double)raised / 1e9, (double)(now->mono_ns - raised) / 1e9);
-  if (now->point < now->points)
-    fprintf(f, "- point: %d of %d done, point %d in progress\n", now->point, now->points,
-            now->point + 1);
-  else
-    fprintf(f, "- point: %d of %d done, none in progress\n", now->point, now->points);
+  fprintf(f, "- raised: %s (monotonic %.3f s), report written %.1f s later (real time)\n",
+          when, (double)raised / 1e9, (double)(now->mono_ns - raised) / 1e9);
+  if (points_at >= 0) write_point(f, "at the incident", point_at, points_at);
+  write_point(f, "when this report was written", now->point, now->points);
   fputs("\n## What was done\n\n", f);
   int listed = 0;
   for (int i = 0; i < nev && listed < 12; i++) {
@@ -200,7 +211,7 @@ static void write_md(FILE *f, const char *cause, const char *summary, int64_t ra
   int first = 0, shown = 0;
   while (first < nev && events[first].mono_ns < raised - 60 * PV_NS_PER_S) first++;
   if (nev - first > PV_INCIDENT_TIMELINE_MAX) first = nev - PV_INCIDENT_TIMELINE_MAX;
-  fprintf(f, "## Timeline (flight recorder, %d events; t in s from the incident)\n\n"
+  fprintf(f, "## Timeline (flight recorder, %d events; t in real s from the incident)\n\n"
              "| t (s) | time | thread | level | message |\n|---:|---|---|---|---|\n", nev - first);
   for (int i = first; i < nev; i++, shown++) {
     const pv_event *e = &events[i];
@@ -229,6 +240,14 @@ int pv_incident_write_report(const char *dir, pv_monitor *m, const char *cause,
                              const char *summary, int64_t raised_mono_ns,
                              int64_t raised_wall_ns, char *path, size_t cap,
                              pv_error *err) {
+  return pv__incident_write_report(dir, m, cause, summary, raised_mono_ns, raised_wall_ns, -1,
+                                   -1, path, cap, err);
+}
+
+int pv__incident_write_report(const char *dir, pv_monitor *m, const char *cause,
+                              const char *summary, int64_t raised_mono_ns,
+                              int64_t raised_wall_ns, int point_at, int points_at,
+                              char *path, size_t cap, pv_error *err) {
   if (dir == NULL || dir[0] == '\0') dir = ".";
   if (cause == NULL) cause = "unknown";
   if (summary == NULL) summary = "";
@@ -245,8 +264,10 @@ int pv_incident_write_report(const char *dir, pv_monitor *m, const char *cause,
   }
   snprintf(svg, sizeof svg, "%s-memory.svg", base);
   const char *slash = strrchr(svg, '/');
-  write_md(f, cause, summary, raised_mono_ns, raised_wall_ns, &now, ns, nev,
-           slash ? slash + 1 : svg);
+  pv_c_locale_scope c_numbers = pv_c_locale_begin();
+  write_md(f, cause, summary, raised_mono_ns, raised_wall_ns, point_at, points_at, &now, ns,
+           nev, slash ? slash + 1 : svg);
+  pv_c_locale_end(c_numbers);
   if (ferror(f) | fclose(f)) {
     rc = pv_error_set(err, PV_EIO, "%s.md: write failed: %s", base, strerror(errno));
     goto out;
@@ -256,7 +277,9 @@ int pv_incident_write_report(const char *dir, pv_monitor *m, const char *cause,
     rc = pv_error_set(err, PV_EIO, "%s: cannot create: %s", svg, strerror(errno));
     goto out;
   }
+  c_numbers = pv_c_locale_begin();
   write_svg(g, samples, ns, raised_mono_ns);
+  pv_c_locale_end(c_numbers);
   if (ferror(g) | fclose(g)) rc = pv_error_set(err, PV_EIO, "%s: write failed", svg);
   if (path != NULL && cap > 0) snprintf(path, cap, "%s.md", base);
 out:

@@ -58,6 +58,12 @@ void pv__monitor_kick(pv_monitor *m) {
   pthread_mutex_unlock(&m->lock);
 }
 
+int pv__monitor_fill(pv_monitor *m, pv_monitor_sample *s) {
+  if (m->fill == NULL) return 0;
+  m->fill(m->ctx, s);
+  return 1;
+}
+
 void pv_monitor_format(const pv_monitor_sample *s, char *buf, size_t cap) {
   const double mb = 1024.0 * 1024.0;
   double pct = s->ram_bytes ? 100.0 * (double)s->rss_bytes / (double)s->ram_bytes : 0.0;

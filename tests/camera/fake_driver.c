@@ -37,6 +37,14 @@ void fake_script_opens(fake_driver *f, const int *results, int n) {
   pthread_mutex_unlock(&f->mu);
 }
 
+void fake_script_starts(fake_driver *f, const int *results, int n) {
+  pthread_mutex_lock(&f->mu);
+  memcpy(f->start_results, results, (size_t)n * sizeof *results);
+  f->start_len = n;
+  f->start_pos = 0;
+  pthread_mutex_unlock(&f->mu);
+}
+
 void fake_snapshot(fake_driver *f, fake_driver *out) {
   pthread_mutex_lock(&f->mu);
   *out = *f;
@@ -79,9 +87,10 @@ static int fake_start(void *self) {
   check_thread(f);
   if (!f->is_open || f->streaming) f->bad_order++;
   f->starts++;
-  f->streaming = 1;
+  int rc = f->start_pos < f->start_len ? f->start_results[f->start_pos++] : PV_OK;
+  f->streaming = rc == PV_OK;
   pthread_mutex_unlock(&f->mu);
-  return PV_OK;
+  return rc;
 }
 
 static int fake_grab(void *self, pv_frame *into, int timeout_ms) {

@@ -20,6 +20,8 @@ typedef struct fake_driver {
   int grab_len, grab_pos;
   int open_results[FAKE_OPENS_MAX];  /* consumed in order, then PV_OK */
   int open_len, open_pos;
+  int start_results[FAKE_OPENS_MAX]; /* consumed in order, then PV_OK */
+  int start_len, start_pos;
   int ok_sleep_us;                   /* pace of good frames */
   int opens, opened, closes, starts, stops, grabs, good;
   int64_t open_times[FAKE_OPENS_MAX];
@@ -34,6 +36,7 @@ fake_driver *fake_new(int width, int height);
 void fake_free(fake_driver *f);
 void fake_script_grabs(fake_driver *f, const int *results, int n);
 void fake_script_opens(fake_driver *f, const int *results, int n);
+void fake_script_starts(fake_driver *f, const int *results, int n);
 /* A consistent copy of the fake's state (without its lock). */
 void fake_snapshot(fake_driver *f, fake_driver *out);
 extern const pv_camera_driver fake_driver_table;

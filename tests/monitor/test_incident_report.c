@@ -1,7 +1,9 @@
 /* Incident reports: a running monitor writes incident-*.md (summary,
  * timeline with earlier log lines, memory table, thread list) and a
  * well-formed SVG into the directory; a full queue drops and counts; a
- * directory that cannot be written is an error naming it. */
+ * directory that cannot be written is an error naming it; recovery comes
+ * from pv_incident_recovered of the same cause, never from log wording; the
+ * point in progress is the one at the raise, besides the one at writing. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -197,6 +199,66 @@ static void test_direct_write_without_monitor(void **state) {
   rm_dir(dir);
 }
 
+/* "not recovered" in a log line, or a recovery of another cause, is no
+ * recovery; a pv_incident_recovered of the cause after the raise is. */
+static void test_recovery_is_a_record_not_a_word(void **state) {
+  (void)state;
+  char dir[] = "/tmp/pv-incident-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[512] = "";
+  pv_incident_recovered("stage-error", "stage: recovered before the incident");
+  pv_sleep_ns(PV_NS_PER_MS);
+  int64_t raised = pv_now_ns(), wall = pv_wall_ns();
+  pv_warn("stage: not recovered: the chuck still does not answer");
+  pv_info("camera: recovered (a log line only)");
+  pv_incident_recovered("camera-timeout", "camera: frames are back");
+  assert_int_equal(pv_incident_write_report(dir, NULL, "stage-error", "move failed", raised, wall,
+                                            path, sizeof path, NULL),
+                   PV_OK);
+  const char *t = slurp(path);
+  assert_null(strstr(t, "recovered in"));
+  assert_non_null(strstr(t, "move failed; no recovery reported."));
+
+  pv_incident_recovered("stage-error", "stage: answers again after a reconnect");
+  assert_int_equal(pv_incident_write_report(dir, NULL, "stage-error", "move failed", raised, wall,
+                                            path, sizeof path, NULL),
+                   PV_OK);
+  t = slurp(path);
+  const char *rec = strstr(t, "; recovered in ");
+  assert_non_null(rec);
+  assert_non_null(strstr(rec, "(\"stage: answers again after a reconnect\")."));
+  rm_dir(dir);
+}
+
+static int point_now; /* read by fill_moving on the monitor's threads */
+
+static void fill_moving(void *ctx, pv_monitor_sample *s) {
+  (void)ctx;
+  s->point = __atomic_load_n(&point_now, __ATOMIC_RELAXED);
+  s->points = 8;
+}
+
+/* The report names the point in progress when the incident was raised,
+ * and separately the one when it was written. */
+static void test_point_at_the_raise(void **state) {
+  (void)state;
+  char dir[] = "/tmp/pv-incident-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  pv_monitor *m = NULL;
+  __atomic_store_n(&point_now, 2, __ATOMIC_RELAXED);
+  assert_int_equal(pv_monitor_start(60, fill_moving, NULL, &m), PV_OK);
+  assert_int_equal(pv_monitor_enable_incidents(m, dir), PV_OK);
+  pv_incident_raise("camera-timeout", "no frame");
+  __atomic_store_n(&point_now, 6, __ATOMIC_RELAXED); /* the run went on */
+  pv_monitor_stop(m);                                /* writes the queued report */
+  char md[512];
+  assert_int_equal(list(dir, ".md", md, sizeof md), 1);
+  const char *t = slurp(md);
+  assert_non_null(strstr(t, "- point at the incident: 2 of 8 done, point 3 in progress\n"));
+  assert_non_null(strstr(t, "- point when this report was written: 6 of 8 done, point 7 in progress\n"));
+  rm_dir(dir);
+}
+
 int main(void) {
   pv_log_set_level(PV_LOG_ERROR);
   const struct CMUnitTest tests[] = {
@@ -205,6 +267,8 @@ int main(void) {
       cmocka_unit_test(test_a_burst_of_one_cause_is_one_report),
       cmocka_unit_test(test_unwritable_dir),
       cmocka_unit_test(test_direct_write_without_monitor),
+      cmocka_unit_test(test_recovery_is_a_record_not_a_word),
+      cmocka_unit_test(test_point_at_the_raise),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
