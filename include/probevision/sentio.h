@@ -84,10 +84,17 @@ int pv_sentio_parse_reply(const char *line, size_t len, const char *peer,
                            pv_sentio_reply *r, pv_error *err);
 
 /* A decimal number with optional blanks around it; rejects empty, trailing
- * garbage, hex, inf and nan. 0 or -1. */
+ * garbage, hex, inf and nan. '.' is the decimal separator whatever
+ * LC_NUMERIC says. 0 or -1. */
 int pv_sentio_parse_number(const char *s, size_t len, double *out);
 /* "x, y" (two numbers, comma-separated, nothing more). 0 or -1. */
 int pv_sentio_parse_xy(const char *s, double *x, double *y);
+
+/* The move command "move_chuck_xy REF, X, Y" (ref: "Zero", "Home" or
+ * "Relative"; X, Y in micrometres with 3 decimals and '.' as the decimal
+ * separator whatever LC_NUMERIC says) into buf (cap bytes, terminated).
+ * Returns its length, or -1 when it does not fit. */
+int pv_sentio_format_move(char *buf, size_t cap, const char *ref, double x_um, double y_um);
 
 /* Escapes len bytes for a message: printable ASCII kept, \\ \" \r \n \t,
  * others as \xNN; truncated with "..." to fit cap (always terminated). */

@@ -173,7 +173,8 @@ static void print_result(const grab_result *r, const pv_camera_info *info, long 
   const pv_camera_counters *c = &r->cc;
   double fps = r->seconds > 0 ? (double)c->ok / r->seconds : 0;
   double rss_mb = (double)rss / (1024.0 * 1024.0);
-  if (json) {
+  if (json) { /* '.' in numbers whatever LC_NUMERIC says */
+    pv_c_locale_scope c_numbers = pv_c_locale_begin();
     printf("{\"frames\":%llu,\"complete\":%llu,\"incomplete\":%llu,\"timeouts\":%llu,"
            "\"fps\":%.2f,\"rss_mb\":%.2f,\"disconnected\":%llu,\"fatal\":%llu,"
            "\"dropped\":%llu,\"restarts\":%llu,\"reopens\":%llu,\"leased\":%llu,"
@@ -189,6 +190,7 @@ static void print_result(const grab_result *r, const pv_camera_info *info, long 
            (unsigned long long)c->stream.completed, (unsigned long long)c->stream.failures,
            (unsigned long long)c->stream.underruns, (unsigned long long)c->stream.missing_frames,
            (unsigned long long)c->stream.resent_packets);
+    pv_c_locale_end(c_numbers);
     return;
   }
   printf("grab: %s, %dx%d %s\n", info->model, info->width, info->height,

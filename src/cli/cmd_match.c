@@ -40,17 +40,20 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Text or JSON with '.' in numbers whatever LC_NUMERIC says. */
 static void print_matches(const pv_match *m, int n, double ms, int json) {
+  pv_c_locale_scope c_numbers = pv_c_locale_begin();
   if (!json) {
     for (int i = 0; i < n; i++)
       printf("%.3f %.3f %.4f\n", m[i].x, m[i].y, m[i].score);
-    return;
+  } else {
+    printf("{\"matches\":[");
+    for (int i = 0; i < n; i++)
+      printf("%s{\"x\":%.3f,\"y\":%.3f,\"score\":%.4f}", i ? "," : "", m[i].x,
+             m[i].y, m[i].score);
+    printf("],\"ms\":%.3f}\n", ms);
   }
-  printf("{\"matches\":[");
-  for (int i = 0; i < n; i++)
-    printf("%s{\"x\":%.3f,\"y\":%.3f,\"score\":%.4f}", i ? "," : "", m[i].x,
-           m[i].y, m[i].score);
-  printf("],\"ms\":%.3f}\n", ms);
+  pv_c_locale_end(c_numbers);
 }
 
 static int run(const pv_image *img, const pv_image *tpl,
@@ -111,7 +114,7 @@ int pv_cli_match(int argc, char **argv) {
     char *end;
     switch (c) {
     case 't':
-      p.threshold = strtod(optarg, &end);
+      p.threshold = pv_strtod_c(optarg, &end);
       if (end == optarg || *end != '\0' || !(p.threshold >= -1.0) ||
           !(p.threshold <= 1.0))
         return usage_error("--threshold wants a number in -1..1, not '%s'",

@@ -92,7 +92,8 @@ static int send_reply(pv_sentio_server *s, const char *text) {
   return GO_ON;
 }
 
-/* "CODE,0,message\n" with the message made printable. */
+/* "CODE,0,message\n" with the message made printable; numbers with '.'
+ * whatever LC_NUMERIC says. */
 static int reply(pv_sentio_server *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int reply(pv_sentio_server *s, int code, const char *fmt, ...) {
@@ -100,7 +101,7 @@ static int reply(pv_sentio_server *s, int code, const char *fmt, ...) {
   int n = snprintf(buf, PV_SENTIO_LINE_MAX, "%d,0,", code);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf + n, (size_t)(PV_SENTIO_LINE_MAX - n), fmt, ap);
+  pv_vsnprintf_c(buf + n, (size_t)(PV_SENTIO_LINE_MAX - n), fmt, ap);
   va_end(ap);
   for (char *c = buf; *c; c++)
     if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';

@@ -170,11 +170,16 @@ int pv_sentio_parse_number(const char *s, size_t len, double *out) {
   tmp[end - i] = '\0';
   char *stop;
   errno = 0;
-  double v = strtod(tmp, &stop);
+  double v = pv_strtod_c(tmp, &stop); /* '.' under any LC_NUMERIC */
   if (stop == tmp || *stop != '\0' || errno == ERANGE || !isfinite(v))
     return -1;
   *out = v;
   return 0;
+}
+
+int pv_sentio_format_move(char *buf, size_t cap, const char *ref, double x_um, double y_um) {
+  int n = pv_snprintf_c(buf, cap, "move_chuck_xy %s, %.3f, %.3f", ref, x_um, y_um);
+  return n >= 0 && (size_t)n < cap ? n : -1;
 }
 
 int pv_sentio_parse_xy(const char *s, double *x, double *y) {

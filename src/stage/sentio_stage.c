@@ -143,8 +143,7 @@ static int query_position(sentio_stage *s, double *x, double *y,
 static int move_once(sentio_stage *s, int rel, double ax, double ay,
                      double gx, double gy, pv_error *err) {
   char cmd[160];
-  snprintf(cmd, sizeof cmd, "move_chuck_xy %s, %.3f, %.3f",
-           rel ? "Relative" : "Zero", ax, ay);
+  pv_sentio_format_move(cmd, sizeof cmd, rel ? "Relative" : "Zero", ax, ay); /* fits: 160 */
   s->have_pos = 0;
   pv_sentio_reply r;
   int rc = command(s, cmd, &r, err);
