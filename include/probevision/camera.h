@@ -33,6 +33,12 @@ typedef struct pv_camera_info {
   size_t payload;   /* bytes one frame needs */
   double fps;       /* nominal frame rate (0: as fast as possible) */
   char model[64];
+  /* The driver's clock, for messages and reports: 0 for a real camera
+   * (grab timeouts are real time); 1 when timeouts run on a simulated
+   * clock at time_scale x real time (1 real time, 0.1 ten times faster,
+   * 0 as fast as possible). */
+  int simulated_clock;
+  double time_scale;
 } pv_camera_info;
 
 /* Driver-side stream statistics (zeros where a driver has none). */

@@ -179,6 +179,21 @@ static void reopen(pv_camera *cam, int status, const char *why) {
   }
 }
 
+/* The grab timeout in words with its clock: "1000 ms" for a real camera;
+ * on a simulated clock other than real time, "1000 ms of simulated time
+ * (x0.1: 100 ms real)" or "(x0: as fast as possible)". Camera thread (the
+ * only writer of info). */
+static void timeout_words(const pv_camera *cam, char *buf, size_t cap) {
+  int ms = cam->params.grab_timeout_ms;
+  double k = cam->info.time_scale;
+  if (!cam->info.simulated_clock || k == 1)
+    pv_snprintf_c(buf, cap, "%d ms", ms);
+  else if (k <= 0)
+    pv_snprintf_c(buf, cap, "%d ms of simulated time (x0: as fast as possible)", ms);
+  else
+    pv_snprintf_c(buf, cap, "%d ms of simulated time (x%g: %.0f ms real)", ms, k, ms * k);
+}
+
 /* After consecutive timeouts: restart the stream, or reopen when restarts
  * did not help. */
 static void escalate_timeouts(pv_camera *cam) {
@@ -195,9 +210,11 @@ static void escalate_timeouts(pv_camera *cam) {
           "(restart %d of %d)", cam->drv->name,
           cam->params.retries_before_restart, cam->consecutive_restarts,
           cam->params.restarts_before_reopen);
-  pv_incident_raise("camera-timeout", "no frame within %d ms, %d times in a row: camera %s "
+  char within[96];
+  timeout_words(cam, within, sizeof within);
+  pv_incident_raise("camera-timeout", "no frame within %s, %d times in a row: camera %s "
                     "stopped sending; stream restarted (restart %d of %d)",
-                    cam->params.grab_timeout_ms, cam->params.retries_before_restart,
+                    within, cam->params.retries_before_restart,
                     cam->drv->name, cam->consecutive_restarts,
                     cam->params.restarts_before_reopen);
   log_threads();

@@ -89,6 +89,8 @@ static int sim_open(void *self, pv_camera_info *info, pv_error *err) {
   info->payload = (size_t)c->p.width * (size_t)c->p.height;
   info->fps = c->p.fps;
   snprintf(info->model, sizeof info->model, "probevision simulated camera");
+  info->simulated_clock = 1; /* timeouts are scaled by speed (sim_grab) */
+  info->time_scale = c->p.speed;
   c->open = 1;
   return PV_OK;
 }

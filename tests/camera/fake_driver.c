@@ -75,6 +75,8 @@ static int fake_open(void *self, pv_camera_info *info, pv_error *err) {
     info->format = PV_PIXFMT_MONO8;
     info->payload = (size_t)f->width * (size_t)f->height;
     snprintf(info->model, sizeof info->model, "fake");
+    info->simulated_clock = f->simulated_clock;
+    info->time_scale = f->time_scale;
   }
   pthread_mutex_unlock(&f->mu);
   if (rc != PV_OK) pv_error_set(err, rc, "fake: open failed (scripted)");

@@ -30,6 +30,8 @@ typedef struct fake_driver {
   int bad_order;                     /* grab while not streaming, ... */
   int is_open, streaming, destroyed;
   uint8_t pattern;
+  int simulated_clock;               /* reported by open (pv_camera_info) */
+  double time_scale;
 } fake_driver;
 
 fake_driver *fake_new(int width, int height);

@@ -1,7 +1,7 @@
 /* camera: the worker's incidents carry the class of the result that caused
  * them (never a word of a message), and its recoveries are structured
  * records of the same cause (pv_incident_recovered), found by
- * pv_incident_find_recovery. */
+ * pv_incident_find_recovery. A timeout's words name the driver's clock. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +19,7 @@ typedef struct seen {
   pthread_mutex_t mu;
   int n;
   char cause[SEEN_MAX][PV_INCIDENT_CAUSE_MAX];
+  char summary[SEEN_MAX][PV_INCIDENT_SUMMARY_MAX];
 } seen;
 
 static seen raised = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -26,7 +27,10 @@ static seen raised = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static void on_incident(void *ctx, const char *cause, const char *summary) {
   (void)ctx, (void)summary;
   pthread_mutex_lock(&raised.mu);
-  if (raised.n < SEEN_MAX) snprintf(raised.cause[raised.n++], PV_INCIDENT_CAUSE_MAX, "%s", cause);
+  if (raised.n < SEEN_MAX) {
+    snprintf(raised.cause[raised.n], PV_INCIDENT_CAUSE_MAX, "%s", cause);
+    snprintf(raised.summary[raised.n++], PV_INCIDENT_SUMMARY_MAX, "%s", summary);
+  }
   pthread_mutex_unlock(&raised.mu);
 }
 
@@ -145,6 +149,41 @@ static void frames_back_after_a_restart_recover_the_timeout(void **state) {
   fake_free(f);
 }
 
+/* Runs three timeouts and a good frame on a fake with the given clock;
+ * returns the restart incident's summary (static). */
+static const char *timeout_summary(int simulated, double scale) {
+  int64_t t0 = pv_now_ns();
+  setup(NULL);
+  fake_driver *f = fake_new(32, 24);
+  f->simulated_clock = simulated;
+  f->time_scale = scale;
+  const int grabs[] = {OK, T, T, T, OK};
+  fake_script_grabs(f, grabs, 5);
+  pv_incident_recovery rec;
+  run_until_recovered(f, "camera-timeout", t0, &rec);
+  fake_free(f);
+  static char s[PV_INCIDENT_SUMMARY_MAX];
+  pthread_mutex_lock(&raised.mu);
+  assert_int_equal(raised.n, 1);
+  snprintf(s, sizeof s, "%s", raised.summary[0]);
+  pthread_mutex_unlock(&raised.mu);
+  return s;
+}
+
+static void a_timeout_names_its_clock(void **state) {
+  (void)state;
+  const char *s = timeout_summary(0, 0); /* a real camera */
+  assert_non_null(strstr(s, "no frame within 50 ms, 3 times in a row"));
+  s = timeout_summary(1, 1); /* simulated at real time: the same */
+  assert_non_null(strstr(s, "no frame within 50 ms, 3 times in a row"));
+  s = timeout_summary(1, 0);
+  assert_non_null(
+      strstr(s, "no frame within 50 ms of simulated time (x0: as fast as possible), 3 times"));
+  s = timeout_summary(1, 0.1);
+  assert_non_null(
+      strstr(s, "no frame within 50 ms of simulated time (x0.1: 5 ms real), 3 times"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(a_disconnect_is_classified_by_its_status, setup, teardown),
@@ -153,6 +192,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(any_other_failure_is_fatal, setup, teardown),
       cmocka_unit_test_setup_teardown(frames_back_after_a_restart_recover_the_timeout, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(a_timeout_names_its_clock, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
