@@ -1,14 +1,20 @@
 /* probevision report: the incident-report layout for a run read back from
  * the journal: summary, failed points with their errors, the timeline of
  * points and an SVG plot of the residual per point.
- * Writes DIR/report-run<N>.md and DIR/report-run<N>-residual.svg.
+ * Writes DIR/report-run<N>.md and DIR/report-run<N>-residual.svg, creating
+ * DIR and its missing parents (mkdir -p). Numbers are written in the "C"
+ * locale ('.' decimal separator) whatever LC_NUMERIC says.
+ * Exit codes: 2 when the journal cannot be read or DIR / the files cannot
+ * be created (nothing written), 3 when writing them fails midway.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -29,7 +35,37 @@ static const char usage[] =
     "usage: probevision report --db FILE [--run N] [--out DIR]\n"
     "  --db FILE   results journal (SQLite) written by 'probevision run'\n"
     "  --run N     the run to report (default: the newest)\n"
-    "  --out DIR   where report-runN.md and its SVG plot go (default: .)\n";
+    "  --out DIR   where report-runN.md and its SVG plot go (default: .;\n"
+    "              created with its parents when missing)\n";
+
+/* mkdir -p: creates dir and its missing parents (0755). 0, or -1 with errno
+ * set and the path that failed in failed (cap bytes). */
+static int make_dirs(const char *dir, char *failed, size_t cap) {
+  char p[4096];
+  size_t n = strlen(dir);
+  if (n == 0 || n >= sizeof p) {
+    snprintf(failed, cap, "%s", dir);
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(p, dir, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (p[i] != '/' && p[i] != '\0') continue;
+    char c = p[i];
+    p[i] = '\0';
+    if (mkdir(p, 0755) != 0) { /* fine if it is a directory already */
+      int e = errno;
+      struct stat st;
+      if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        errno = e == EEXIST ? ENOTDIR : e;
+        snprintf(failed, cap, "%s", p);
+        return -1;
+      }
+    }
+    p[i] = c;
+  }
+  return 0;
+}
 
 static int collect(void *ctx, const pv_point_result *p) {
   rows *r = ctx;
@@ -189,17 +225,32 @@ int pv_cli_report(int argc, char **argv) {
   snprintf(svg_name, sizeof svg_name, "report-run%lld-residual.svg", (long long)run.id);
   snprintf(md, sizeof md, "%s/report-run%lld.md", out, (long long)run.id);
   snprintf(svg, sizeof svg, "%s/%s", out, svg_name);
+  char failed[4096];
+  if (make_dirs(out, failed, sizeof failed) != 0) {
+    fprintf(stderr, "probevision report: --out %s: cannot create the directory %s: %s\n", out,
+            failed, strerror(errno));
+    free(r.v);
+    return PV_EXIT_USAGE;
+  }
   FILE *f = fopen(md, "w"), *g = f ? fopen(svg, "w") : NULL;
   int code = PV_EXIT_OK;
   if (f == NULL || g == NULL) {
-    fprintf(stderr, "probevision report: %s: cannot create\n", f ? svg : md);
+    fprintf(stderr, "probevision report: %s: cannot create: %s\n", f ? svg : md, strerror(errno));
     code = PV_EXIT_USAGE;
   } else {
+    pv_c_locale_scope c_numbers = pv_c_locale_begin(); /* '.' in every number */
     write_md(f, db, &run, &r, svg_name);
     write_svg(g, &r);
+    pv_c_locale_end(c_numbers);
   }
-  if (f && (ferror(f) | fclose(f))) code = PV_EXIT_USAGE;
-  if (g && (ferror(g) | fclose(g))) code = PV_EXIT_USAGE;
+  int werr = 0;
+  errno = 0; /* fclose sets it; a stream error alone says EIO */
+  if (f && (ferror(f) | fclose(f))) werr = errno ? errno : EIO;
+  if (g && (ferror(g) | fclose(g))) werr = errno ? errno : EIO;
+  if (code == PV_EXIT_OK && werr != 0) {
+    fprintf(stderr, "probevision report: %s: write failed: %s\n", md, strerror(werr));
+    code = PV_EXIT_HARDWARE;
+  }
   if (code == PV_EXIT_OK) printf("report: %s (%d points of run %lld)\n", md, r.n, (long long)run.id);
   free(r.v);
   return code;

@@ -1,8 +1,10 @@
 """Incident reports from the real binary on the simulated station: a camera
 that stops sending (sim.fault_nodata) makes the worker restart the stream,
 and the monitor writes incident-*.md with the classified cause into
-monitor.incident_dir; a stage that always fails gives stage-error reports;
-`probevision report` writes a run report naming the run's points."""
+monitor.incident_dir, saying which clock its timeout is on and the point in
+progress at the incident; a stage that always fails gives stage-error
+reports; `probevision report` writes a run report naming the run's points,
+creating --out DIR when missing, or says why it cannot (exit 2)."""
 import glob
 import os
 import re
@@ -26,6 +28,13 @@ def test_camera_timeout_incident():
     text = open(files[0]).read()
     check("timeout: the camera stopped sending frames" in text, "cause not classified")
     check("stream restarted" in text, "what was done is missing")
+    # --speed 0: the simulated camera's 20 ms are simulated time, not 20 real ms
+    check("no frame within 20 ms of simulated time (x0: as fast as possible)" in text,
+          "the timeout's clock is not named: " + text[:600])
+    check(re.search(r"^- point at the incident: \d+ of 8 done", text, re.M),
+          "no point in progress at the incident")
+    check(re.search(r"^- point when this report was written: \d+ of 8 done", text, re.M),
+          "no point in progress when written")
     for section in ("## Summary", "## Timeline", "## Memory", "## Threads"):
         check(section in text, f"{section} missing")
     check(re.search(r"camera\(\d+\)", text), "thread list without the camera thread")
@@ -83,6 +92,25 @@ def test_fault_option_incident():
           "stall not classified as a timeout")
 
 
+def test_report_out_dir():
+    """--out DIR is created with its parents; one that cannot be created is
+    an error naming the path and the reason, on a line of its own (exit 2)."""
+    wd = pvtest.workdir()
+    r = pvtest.run(["run", "--speed", "0", "--points", "2", "--db", "r.db"], wd, timeout=120)
+    check(r.returncode == 0, f"run exit {r.returncode}: {r.stderr[-2000:]}")
+    r = pvtest.run(["report", "--db", "r.db", "--out", "new/a/b"], wd, timeout=60)
+    check(r.returncode == 0, f"report exit {r.returncode}: {r.stderr}")
+    for name in ("report-run1.md", "report-run1-residual.svg"):
+        check(os.path.exists(os.path.join(wd, "new", "a", "b", name)), f"{name} not written")
+    open(os.path.join(wd, "plain"), "w").close()
+    r = pvtest.run(["report", "--db", "r.db", "--out", "plain/sub"], wd, timeout=60)
+    check(r.returncode == 2, f"exit {r.returncode} for an --out under a file")
+    check(r.stderr.endswith("\n"), f"message without a newline: {r.stderr!r}")
+    check("plain/sub" in r.stderr and "Not a directory" in r.stderr,
+          f"message does not say where and why: {r.stderr!r}")
+    check(not os.path.exists(os.path.join(wd, "report-run1.md")), "report written elsewhere")
+
+
 if __name__ == "__main__":
     pvtest.main([test_camera_timeout_incident, test_stage_error_incident_and_failed_points,
-                 test_fault_option_incident])
+                 test_fault_option_incident, test_report_out_dir])
