@@ -6,8 +6,8 @@
  * with T' = T - mean(T), I' = I - mean(I over the window). A window or
  * template with zero variance scores 0 (never NaN, never 1).
  *
- * Positions are centres in the convention of DESIGN.md: pixel (i, j) has its
- * centre at (i, j), so the placement (u, v) has centre
+ * Positions are pixel centres (the project's convention, ARCHITECTURE.md):
+ * pixel (i, j) has its centre at (i, j), so the placement (u, v) has centre
  * (u + (w-1)/2, v + (h-1)/2). Reported positions are sub-pixel.
  *
  * Memory: pv_matcher_create allocates every buffer for the largest image
