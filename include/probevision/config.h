@@ -58,6 +58,8 @@ typedef struct pv_config {
   double align_tolerance_um;
   int align_max_iterations, align_match_every;
   double align_min_score;
+  double align_search_radius_um; /* 0: auto */
+  double align_ambiguity_margin;
   int align_frame_timeout_ms, align_frame_retries;
   /* [match] */
   char match_template[PV_CONFIG_PATH_CAP];

@@ -33,16 +33,27 @@ typedef struct pv_match_params {
   double overlap;   /* non-maximum suppression: two matches whose template
                        rectangles overlap by more than this fraction of the
                        template area are the same instance (default 0.25) */
-  int threads;      /* worker threads for the search (default 1); never
-                       changes the answer */
+  int threads;      /* worker threads for the search, 1..
+                       PV_MATCH_THREADS_MAX (default 1); never changes the
+                       answer */
   int subpixel;     /* refine positions below one pixel (default 1) */
 } pv_match_params;
+
+/* The largest pv_match_params.threads (the match.threads key's range). */
+#define PV_MATCH_THREADS_MAX 64
 
 typedef struct pv_match {
   double x;     /* centre, image pixels */
   double y;
   double score; /* TM_CCOEFF_NORMED at the reported integer placement */
 } pv_match;
+
+/* A region of interest: the placements whose centre (x, y) has
+ * x0 <= x <= x1 and y0 <= y <= y1, in image pixels (centre convention
+ * above). Infinite bounds are allowed (the whole image). */
+typedef struct pv_match_region {
+  double x0, y0, x1, y1;
+} pv_match_region;
 
 typedef struct pv_matcher pv_matcher;
 
@@ -63,6 +74,15 @@ int pv_matcher_create(int max_w, int max_h, const pv_image *templ,
  * than the template). Allocates nothing. */
 int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
                     int max_out);
+
+/* The same, only over the placements whose centre lies in region: a
+ * match outside it is never reported, and one outside cannot suppress
+ * one inside. Scores are those of the whole image. Returns 0 when the
+ * region holds no placement of the template inside the image. The cost
+ * falls with the region's area. Allocates nothing. */
+int pv_matcher_find_in(pv_matcher *m, const pv_image *image,
+                       const pv_match_region *region, pv_match *out,
+                       int max_out);
 
 /* Exact TM_CCOEFF_NORMED of the template at top-left placement (u, v),
  * computed directly (reference for tests and verification). */

@@ -81,6 +81,7 @@ void pv_hash_hex(uint64_t h, char out[PV_HASH_HEX]);
   XX(OK, "ok")                                                                 \
   XX(NO_MATCH, "no_match")                                                     \
   XX(LOW_SCORE, "low_score")                                                   \
+  XX(AMBIGUOUS, "ambiguous")                                                   \
   XX(NOT_CONVERGED, "not_converged")                                           \
   XX(CAMERA_ERROR, "camera_error")                                             \
   XX(STAGE_ERROR, "stage_error")                                               \
@@ -205,6 +206,15 @@ typedef struct pv_sequencer_params {
   int max_iterations;    /* frames per point (default 3) */
   int match_every;       /* align every n-th point, by position (default 1) */
   double min_score;      /* below: low_score (default 0.5) */
+  /* Only a match within this distance of where the target's mark must be
+   * is used, and no correction takes the chuck farther than this from the
+   * target. 0: auto, 0.45 x the smallest of pitch_hint_um, the spacing of
+   * the targets and the spacing of the marks in the first frame. */
+  double search_radius_um;
+  double ambiguity_margin; /* two candidates in the region within this
+                              score of each other: ambiguous (0.1) */
+  double pitch_hint_um;  /* smallest spacing of identical marks known
+                            beforehand (a simulated wafer's pitch); 0: none */
   int frame_timeout_ms;  /* per wait for a fresh frame (default 2000) */
   int frame_retries;     /* extra waits before camera_error (default 2) */
   double um_per_px;      /* calibration (default 1.5) */
@@ -233,6 +243,10 @@ typedef struct pv_run_summary {
   /* min over used frames of exposure_ns - t_settled (always > 0);
    * INT64_MAX when no frame was used */
   int64_t min_settle_margin_ns;
+  double search_radius_um;    /* the radius used; NAN before the first frame */
+  /* Why the run stopped before its first point when the configuration
+   * cannot align (pv_sequencer_run returned PV_EINVAL); "" otherwise. */
+  char error[PV_ERROR_MSG_MAX];
 } pv_run_summary;
 
 /* Called after each point (in the sequencer's thread). */
@@ -254,7 +268,10 @@ void pv_sequencer_destroy(pv_sequencer *s); /* accepts NULL */
  * position whose skip[pos] is set (skip may be NULL). Each point is
  * recorded in the journal before the next starts. *stop (may be NULL) is
  * checked between points. Returns PV_OK when the points ran (failed points
- * included), or the journal's error (fatal: a result is never dropped). */
+ * included), the journal's error (fatal: a result is never dropped), or
+ * PV_EINVAL with out->error set when the first frame shows that the
+ * search radius cannot tell the dies apart (nothing is recorded then).
+ * Allocates a scratch copy of the target positions while it starts. */
 int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
                      const unsigned char *skip, int first_pos, int npoints,
                      pv_progress_cb progress, void *ctx,

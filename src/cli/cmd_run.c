@@ -255,6 +255,7 @@ static void print_summary(const pv_run_summary *s, int64_t run_id, const char *d
   if (!isnan(s->truth_max_um))
     printf("  true position error (simulated stage): mean %.2f um, max %.2f um\n",
            s->truth_mean_um, s->truth_max_um);
+  if (!isnan(s->search_radius_um)) printf("  search radius: %.1f um\n", s->search_radius_um);
   printf("  results: %s\n", db);
 }
 
@@ -264,6 +265,10 @@ static void sequencer_params(const pv_config *c, pv_sequencer_params *p) {
   p->max_iterations = c->align_max_iterations;
   p->match_every = c->align_match_every;
   p->min_score = c->align_min_score;
+  p->search_radius_um = c->align_search_radius_um;
+  p->ambiguity_margin = c->align_ambiguity_margin;
+  if (strcmp(c->camera_driver, "sim") == 0) /* the built-in wafer's dies */
+    p->pitch_hint_um = fmin(c->sim_pitch_x_um, c->sim_pitch_y_um);
   p->frame_timeout_ms = c->align_frame_timeout_ms;
   p->frame_retries = c->align_frame_retries;
   p->um_per_px = c->camera_um_per_px;
@@ -343,6 +348,14 @@ int pv_cli_run(int argc, char **argv) {
   int rc = pv_sequencer_run(seq, &targets, recorded, first, count, on_point, &rs,
                             &stop_requested, &sum);
   pv_progress_end(&rs.bar);
+  if (rc == PV_EINVAL && sum.error[0] != '\0') {
+    pv_monitor_stop(mon);
+    mon = NULL;
+    fprintf(stderr, "probevision run: configuration cannot align: %s\n", sum.error);
+    if (pv_journal_finish_run(journal, run_id, PV_RUN_ABORTED, &err) < 0) pv_error("%s", err.msg);
+    code = PV_EXIT_USAGE;
+    goto out;
+  }
   if (rc < 0) /* queued now, written by pv_monitor_stop below */
     pv_incident_raise("journal-write", "run %lld stopped after %d points: %s: %s",
                       (long long)run_id, sum.done, opt.db_path, pv_strerror(rc));

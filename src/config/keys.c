@@ -7,11 +7,19 @@
  * default association fails to compile on a mismatch). Defaults are text
  * parsed by the same code as a file, so an invalid default is caught by the
  * tests like any bad input.
+ *
+ * A range that a consuming module also checks is that module's constant
+ * (PV_SCENE_*, PV_MATCH_THREADS_MAX, PV_FRAME_POOL_MAX, PV_IMAGE_MAX_DIM),
+ * so a value the configuration accepts is one the module accepts
+ * (tests/config/test_ranges.c).
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "keys.h"
+#include "probevision/frame.h"
+#include "probevision/match.h"
+#include "probevision/scene.h"
 
 #define FIELD(sec, key) (((pv_config *)0)->sec##_##key)
 #define ROW(sec, key, type, def, imin, imax, dmin, dmax, choices, flags, doc)  \
@@ -40,12 +48,12 @@
 const pv__config_key pv__config_keys[] = {
     STR(camera, driver, "sim", "sim, aravis", 0, "camera driver"),
     STR(camera, device, "", NULL, 0, "driver-specific device id (empty: the first found)"),
-    INT(camera, width, 2448, 16, 16384, 0, "image width, pixels"),
-    INT(camera, height, 2048, 16, 16384, 0, "image height, pixels"),
+    INT(camera, width, 2448, 16, PV_IMAGE_MAX_DIM, 0, "image width, pixels"),
+    INT(camera, height, 2048, 16, PV_IMAGE_MAX_DIM, 0, "image height, pixels"),
     ENUM(camera, pixel_format, pv_pixfmt, PV__KT_PIXFMT, BayerBG8, 0, "pixel format (GenICam name)"),
     DBL(camera, fps, 16, 0, 1000, 0, "frame rate, frames/s (0: as fast as possible)"),
-    INT(camera, buffers, 4, 2, 64, 0, "frames in the fixed frame pool"),
-    DBL(camera, um_per_px, 1.5, 0.01, 1000, 0, "calibration: stage micrometres per image pixel"),
+    INT(camera, buffers, 4, 2, PV_FRAME_POOL_MAX, 0, "frames in the fixed frame pool"),
+    DBL(camera, um_per_px, 1.5, PV_SCENE_UM_PER_PX_MIN, PV_SCENE_UM_PER_PX_MAX, 0, "calibration: stage micrometres per image pixel"),
     BOOL(camera, flip_x, false, 0, "image x runs against stage x"),
     BOOL(camera, flip_y, false, 0, "image y runs against stage y"),
     BOOL(camera, swap_xy, false, 0, "image axes are swapped relative to stage axes"),
@@ -66,6 +74,12 @@ const pv__config_key pv__config_keys[] = {
     INT(align, max_iterations, 3, 1, 100, 0, "correction moves per point at most"),
     INT(align, match_every, 1, 1, 1000000, 0, "align at every n-th point (1: every point)"),
     DBL(align, min_score, 0.6, 0, 1, 0, "lowest NCC score accepted as the device"),
+    ROW(align, search_radius_um, _Generic(FIELD(align, search_radius_um), double: PV__KT_DBL),
+        "auto", 0, 0, 0.1, 1e6, NULL, PV_KEY_AUTO,
+        "only a match within this distance of where the die's mark must be is used, um "
+        "(auto: 0.45 x the smallest spacing of marks or targets)"),
+    DBL(align, ambiguity_margin, 0.1, 0, 1, 0,
+        "two candidates within the search radius scoring within this of each other: ambiguous"),
     INT(align, frame_timeout_ms, 3000, 1, 600000, 0, "wait for a frame exposed after settling, ms"),
     INT(align, frame_retries, 2, 0, 100, 0, "retries of that wait before the point fails"),
 
@@ -73,7 +87,7 @@ const pv__config_key pv__config_keys[] = {
     DBL(match, threshold, 0.5, 0, 1, 0, "lowest NCC score of a match candidate"),
     INT(match, max_results, 16, 1, 1000, 0, "most matches returned per image"),
     DBL(match, overlap, 0.25, 0, 1, 0, "largest overlap (fraction of the template) between two matches"),
-    INT(match, threads, 1, 1, 64, 0, "reserved: the search runs on one thread"),
+    INT(match, threads, 1, 1, PV_MATCH_THREADS_MAX, 0, "reserved: the search runs on one thread"),
 
     STR(measure, command, "", NULL, 0, "shell command run at each point (empty: none)"),
     DBL(measure, timeout_s, 30, 0.1, 86400, 0, "measurement command timeout, s"),
@@ -84,15 +98,15 @@ const pv__config_key pv__config_keys[] = {
 
     DBL(sim, speed, 1, 0, 1000, V, "time scale of every simulated duration (0: as fast as possible)"),
     INT(sim, seed, 1, 0, INT64_MAX, 0, "random seed of the simulated station"),
-    INT(sim, cols, 10, 1, 1000, 0, "simulated wafer: dies per row"),
-    INT(sim, rows, 8, 1, 1000, 0, "simulated wafer: dies per column"),
-    DBL(sim, pitch_x_um, 1000, 50, 100000, 0, "die pitch in x, um"),
-    DBL(sim, pitch_y_um, 900, 50, 100000, 0, "die pitch in y, um"),
-    DBL(sim, mark_x_um, 250, 0, 100000, 0, "alignment mark centre from the die corner in x, um (<= pitch_x_um)"),
-    DBL(sim, mark_y_um, 220, 0, 100000, 0, "alignment mark centre from the die corner in y, um (<= pitch_y_um)"),
-    DBL(sim, noise, 3, 0, 100, 0, "sensor noise, grey levels (standard deviation)"),
+    INT(sim, cols, 10, 1, PV_SCENE_DIES_MAX, 0, "simulated wafer: dies per row"),
+    INT(sim, rows, 8, 1, PV_SCENE_DIES_MAX, 0, "simulated wafer: dies per column"),
+    DBL(sim, pitch_x_um, 1000, PV_SCENE_PITCH_MIN_UM, PV_SCENE_PITCH_MAX_UM, 0, "die pitch in x, um"),
+    DBL(sim, pitch_y_um, 900, PV_SCENE_PITCH_MIN_UM, PV_SCENE_PITCH_MAX_UM, 0, "die pitch in y, um"),
+    DBL(sim, mark_x_um, 250, 0, PV_SCENE_PITCH_MAX_UM, 0, "alignment mark centre from the die corner in x, um (<= pitch_x_um)"),
+    DBL(sim, mark_y_um, 220, 0, PV_SCENE_PITCH_MAX_UM, 0, "alignment mark centre from the die corner in y, um (<= pitch_y_um)"),
+    DBL(sim, noise, 3, 0, PV_SCENE_NOISE_MAX, 0, "sensor noise, grey levels (standard deviation)"),
     DBL(sim, gradient, 0.25, 0, 1, 0, "illumination fall-off across the image (fraction)"),
-    DBL(sim, blur_px, 0.8, 0, 20, 0, "optical blur, pixels (Gaussian sigma)"),
+    DBL(sim, blur_px, 0.8, 0, PV_SCENE_BLUR_MAX_PX, 0, "optical blur, pixels (Gaussian sigma)"),
     DBL(sim, landing_error_frac, 0.01, 0, 1, 0, "stage landing error, fraction of the move length"),
     DBL(sim, landing_error_um, 0.3, 0, 1000, 0, "stage landing error, constant part, um"),
     DBL(sim, backlash_um, 0.5, 0, 1000, 0, "stage backlash on direction reversal, um"),

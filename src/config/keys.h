@@ -19,6 +19,8 @@ typedef enum pv__key_type {
 
 /* Not part of pv_config_hash(): may differ when a run is resumed. */
 #define PV_KEY_VOLATILE 1u
+/* DBL only: also accepts the word "auto", stored as 0 (outside the range). */
+#define PV_KEY_AUTO 2u
 
 typedef struct pv__config_key {
   const char *section;

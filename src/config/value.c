@@ -59,7 +59,7 @@ void pv__config_range_text(const pv__config_key *k, char *buf, size_t cap) {
   case PV__KT_DBL:
     format_double(k->dmin, lo, sizeof lo);
     format_double(k->dmax, hi, sizeof hi);
-    snprintf(buf, cap, "%s..%s", lo, hi);
+    snprintf(buf, cap, "%s%s..%s", k->flags & PV_KEY_AUTO ? "auto, or " : "", lo, hi);
     return;
   case PV__KT_BOOL:
     snprintf(buf, cap, "true/false (also yes/no, on/off, 1/0)");
@@ -165,6 +165,11 @@ int pv__config_parse_value(pv_config *c, const pv__config_key *k,
   case PV__KT_I64:
     return parse_integer(field, k, text, where, err);
   case PV__KT_DBL:
+    if ((k->flags & PV_KEY_AUTO) && strcmp(text, "auto") == 0) {
+      const double automatic = 0.0;
+      memcpy(field, &automatic, sizeof automatic);
+      return PV_OK;
+    }
     return parse_double(field, k, text, where, err);
   case PV__KT_BOOL:
     for (size_t i = 0; i < sizeof bool_words / sizeof bool_words[0]; i++)
@@ -215,7 +220,9 @@ int pv__config_format_value(const pv_config *c, const pv__config_key *k,
   }
   case PV__KT_DBL: {
     char num[40];
-    format_double(pv__config_number(c, k), num, sizeof num);
+    double v = pv__config_number(c, k);
+    if ((k->flags & PV_KEY_AUTO) && v == 0.0) snprintf(num, sizeof num, "auto");
+    else format_double(v, num, sizeof num);
     n = snprintf(buf, cap, "%s", num);
     break;
   }

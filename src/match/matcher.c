@@ -26,35 +26,44 @@ void pv_match_params_default(pv_match_params *p) {
 static int params_ok(const pv_match_params *p) {
   return isfinite(p->threshold) && p->threshold >= -1.0 &&
          p->threshold <= 1.0 && p->max_results >= 1 &&
-         p->overlap >= 0.0 && p->overlap <= 1.0 && p->threads >= 0 &&
-         p->threads <= 1024;
+         p->overlap >= 0.0 && p->overlap <= 1.0 && p->threads >= 1 &&
+         p->threads <= PV_MATCH_THREADS_MAX;
+}
+
+/* Allocates n zeroed items of size bytes and writes every page now:
+ * calloc's fresh pages are mapped on first write, which would otherwise
+ * come minutes into a run (RSS growth that looks like a leak). */
+static void *alloc_touched(size_t n, size_t size) {
+  void *p = malloc(n * size);
+  if (p != NULL) memset(p, 0, n * size);
+  return p;
 }
 
 static int alloc_buffers(pv_matcher *m) {
   size_t rs = (size_t)m->max_w + PV__MATCH_PAD;
-  m->rows = calloc(3 * rs, sizeof(float));
-  m->acc = calloc(rs, sizeof(float));
-  m->cand = calloc(PV__MATCH_CAND_CAP, sizeof(pv__cand));
+  m->rows = alloc_touched(3 * rs, sizeof(float));
+  m->acc = alloc_touched(rs, sizeof(float));
+  m->cand = alloc_touched(PV__MATCH_CAND_CAP, sizeof(pv__cand));
   int iw = m->tl[0].w - 2, ih = m->tl[0].h - 2;
-  m->gx = calloc((size_t)iw * ih, sizeof(float));
-  m->gy = calloc((size_t)iw * ih, sizeof(float));
-  m->warp = calloc((size_t)iw * ih, sizeof(float));
+  m->gx = alloc_touched((size_t)iw * ih, sizeof(float));
+  m->gy = alloc_touched((size_t)iw * ih, sizeof(float));
+  m->warp = alloc_touched((size_t)iw * ih, sizeof(float));
   if (!m->rows || !m->acc || !m->cand || !m->gx || !m->gy || !m->warp)
     return PV_ENOMEM;
   if (m->top == 0) {
-    m->colsum = calloc((size_t)m->max_w, sizeof(int64_t));
-    m->colsq = calloc((size_t)m->max_w, sizeof(int64_t));
+    m->colsum = alloc_touched((size_t)m->max_w, sizeof(int64_t));
+    m->colsq = alloc_touched((size_t)m->max_w, sizeof(int64_t));
     return m->colsum && m->colsq ? PV_OK : PV_ENOMEM;
   }
   for (int l = 1; l <= m->top; l++) {
     size_t n = (size_t)(m->max_w >> l) * (size_t)(m->max_h >> l) + PV__MATCH_PAD;
-    m->lvl[l].px = calloc(n, sizeof(float));
+    m->lvl[l].px = alloc_touched(n, sizeof(float));
     if (m->lvl[l].px == NULL) return PV_ENOMEM;
   }
   size_t in = ((size_t)(m->max_w >> m->top) + 1) *
               ((size_t)(m->max_h >> m->top) + 1);
-  m->isum = calloc(in, sizeof(double));
-  m->isq = calloc(in, sizeof(double));
+  m->isum = alloc_touched(in, sizeof(double));
+  m->isq = alloc_touched(in, sizeof(double));
   return m->isum && m->isq ? PV_OK : PV_ENOMEM;
 }
 
@@ -118,15 +127,9 @@ static double overlap(const pv__cand *a, const pv__cand *b, int w, int h) {
   return (double)ox * oy / ((double)w * h);
 }
 
-int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
-                    int max_out) {
-  if (m == NULL || image == NULL || image->data == NULL || max_out < 0 ||
-      (out == NULL && max_out > 0) || image->stride < image->width ||
-      image->width > m->max_w || image->height > m->max_h ||
-      image->width < m->tl[0].w || image->height < m->tl[0].h)
-    return PV_EINVAL;
-  int limit = max_out < m->params.max_results ? max_out : m->params.max_results;
-  if (limit == 0 || m->tl[0].flat) return 0;
+/* Searches the whole of image (valid, checked by the callers). */
+static int find_all(pv_matcher *m, const pv_image *image, pv_match *out,
+                    int limit) {
   m->limit = limit;
   int n = pv__search(m, image);
   /* m->cand: exact scores, best first; keep the non-overlapping ones */
@@ -148,4 +151,59 @@ int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
     out[i].score = pv__score0(m, image, c->x, c->y);
   }
   return kept;
+}
+
+static int image_ok(const pv_matcher *m, const pv_image *image, pv_match *out,
+                    int max_out) {
+  return m != NULL && image != NULL && image->data != NULL && max_out >= 0 &&
+         (out != NULL || max_out == 0) && image->stride >= image->width &&
+         image->width <= m->max_w && image->height <= m->max_h &&
+         image->width >= m->tl[0].w && image->height >= m->tl[0].h;
+}
+
+int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
+                    int max_out) {
+  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY};
+  return pv_matcher_find_in(m, image, &all, out, max_out);
+}
+
+/* The region becomes the range of top-left placements [lo, hi] on one
+ * axis (centre = placement + (t - 1) / 2), clipped to the image. Returns 0
+ * when no placement is left. */
+static int placements(double c0, double c1, int t, int size, int *lo, int *hi) {
+  double half = (t - 1) / 2.0;
+  double a = ceil(c0 - half), b = floor(c1 - half);
+  if (!(a <= b)) return 0; /* also NaN */
+  if (a < 0) a = 0;
+  if (b > size - t) b = size - t;
+  if (a > b) return 0;
+  *lo = (int)a;
+  *hi = (int)b;
+  return 1;
+}
+
+int pv_matcher_find_in(pv_matcher *m, const pv_image *image,
+                       const pv_match_region *region, pv_match *out,
+                       int max_out) {
+  if (!image_ok(m, image, out, max_out) || region == NULL) return PV_EINVAL;
+  int limit = max_out < m->params.max_results ? max_out : m->params.max_results;
+  if (limit == 0 || m->tl[0].flat) return 0;
+  int tw = m->tl[0].w, th = m->tl[0].h, u0, u1, v0, v1;
+  if (!placements(region->x0, region->x1, tw, image->width, &u0, &u1) ||
+      !placements(region->y0, region->y1, th, image->height, &v0, &v1))
+    return 0;
+  /* The sub-image holding those placements, its origin moved left and up
+   * to a multiple of 2^top so that its pyramid is the whole image's (the
+   * coarse scores, and so the search, do not depend on where the region
+   * starts); the placements left of or above the region are excluded by
+   * lo_u/lo_v. Scores are local, so they are the whole image's. */
+  int a = (1 << m->top) - 1, ou = u0 & ~a, ov = v0 & ~a;
+  pv_image sub = {u1 - ou + tw, v1 - ov + th, image->stride,
+                  image->data + (size_t)ov * image->stride + ou};
+  m->lo_u = u0 - ou;
+  m->lo_v = v0 - ov;
+  int n = find_all(m, &sub, out, limit);
+  m->lo_u = m->lo_v = 0;
+  for (int i = 0; i < n; i++) out[i].x += ou, out[i].y += ov;
+  return n;
 }

@@ -172,6 +172,7 @@ static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
                         pv__cand c) {
   int w = l ? m->lvl[l].w : img->width, h = l ? m->lvl[l].h : img->height;
   int nu = w - m->tl[l].w + 1, nv = h - m->tl[l].h + 1;
+  int lu = m->lo_u >> l, lv = m->lo_v >> l; /* the region's lower edge */
   int ox = 2 * c.x - MEMO / 2 + 1, oy = 2 * c.y - MEMO / 2 + 1;
   float memo[MEMO * MEMO];
   for (int i = 0; i < MEMO * MEMO; i++) memo[i] = 2.0f; /* not scored */
@@ -179,7 +180,7 @@ static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
   for (int dy = 0; dy <= 1; dy++) {
     for (int dx = 0; dx <= 1; dx++) {
       int x = 2 * c.x + dx, y = 2 * c.y + dy, gx = x - ox, gy = y - oy;
-      if (x >= nu || y >= nv) continue;
+      if (x >= nu || y >= nv || x < lu || y < lv) continue;
       float s = memo[gy * MEMO + gx] = score_at(m, img, l, x, y);
       if (s > b.score) b = (pv__cand){x, y, s};
     }
@@ -187,6 +188,8 @@ static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
   if (b.score < -2.0f) { /* 2p, 2p+1 outside: the image shrank by rounding */
     b.x = 2 * c.x < nu ? 2 * c.x : nu - 1;
     b.y = 2 * c.y < nv ? 2 * c.y : nv - 1;
+    if (b.x < lu) b.x = lu;
+    if (b.y < lv) b.y = lv;
     b.score = score_at(m, img, l, b.x, b.y);
   }
   for (int step = 0; step < MEMO; step++) {
@@ -194,7 +197,7 @@ static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
     for (int y = b.y - 1; y <= b.y + 1; y++)
       for (int x = b.x - 1; x <= b.x + 1; x++) {
         int gx = x - ox, gy = y - oy;
-        if (x < 0 || y < 0 || x >= nu || y >= nv) continue;
+        if (x < lu || y < lv || x >= nu || y >= nv) continue;
         if (gx < 0 || gy < 0 || gx >= MEMO || gy >= MEMO) return b;
         float *s = &memo[gy * MEMO + gx];
         if (*s > 1.5f) *s = score_at(m, img, l, x, y);

@@ -1,21 +1,34 @@
 /* The sequencer: steps through the targets, aligns each by vision and
  * records it.
  *
- * One point: move to the target and wait until settled (t_settled); then
- * up to max_iterations times: lease a frame exposed strictly after
- * t_settled, convert it to luma into the preallocated image, release the
- * lease (before any stage move), find the template, take the match nearest
- * the image centre (every die looks alike, so the best-scoring one may be
- * a neighbour), turn its offset into micrometres and either stop (within
- * tolerance) or move by the offset, wait for the new t_settled and look
- * again. Then the optional measurement hook, then one journal transaction.
+ * One point: move to the target (the commanded position c = target) and
+ * wait until settled (t_settled); then up to max_iterations times: lease
+ * a frame exposed strictly after t_settled, convert it to luma into the
+ * preallocated image, release the lease (before any stage move), and
+ * search the template only in the region where the target's mark must
+ * appear: a disc of the search radius around the image centre moved by
+ * (target - c). Exactly one candidate there, scoring at least min_score and
+ * ambiguity_margin above any other candidate there, gives the mark's
+ * position m = c + offset; within tolerance of c the point is aligned,
+ * else c = m is commanded as an absolute move (a retry of it can never
+ * apply the offset twice) and we look again. Then the optional measurement
+ * hook, then one journal transaction.
+ *
+ * The search radius R is resolved on the first aligned frame of a run:
+ * configured, or 0.45 x the smallest of the known pitch, the spacing of
+ * the targets and the spacing of the marks in that frame (so a region never
+ * holds two marks of a regular layout). A configured R that the first
+ * frame shows holds two marks stops the run before anything is recorded.
  *
  * Invariants: no frame exposed at or before the last settle is ever used
- * (the camera's wait guarantees it; it is checked again here); the frame
- * and match path allocate nothing (luma, match list and result are owned
- * by the sequencer); every point that was started is recorded before the
- * next starts, and a failed journal write ends the run with its error.
- * Device failures are results (statuses), never fatal.
+ * (the camera's wait guarantees it; it is checked again here); every
+ * commanded position is within R of the target, so a point is never
+ * aligned on a neighbouring die's mark; a point is ok only when exactly
+ * one candidate explains the frame; the frame and match path allocate
+ * nothing (luma, match list and result are owned by the sequencer); every
+ * point that was started is recorded before the next starts, and a failed
+ * journal write ends the run with its error. Device failures are results
+ * (statuses), never fatal.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -23,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probevision/run.h"
+#include "run_internal.h"
 
 #define MATCHES_MAX 64
 
@@ -35,6 +48,10 @@ struct pv_sequencer {
   pv_point_result res;
   int frames;
   int64_t min_margin_ns;
+  double targets_spacing_um; /* of the current run's list */
+  double radius_um;          /* resolved search radius; NAN until then */
+  char config_error[PV_ERROR_MSG_MAX]; /* set: the run cannot align */
+  double cmd_x, cmd_y;       /* the last commanded stage position */
 };
 
 void pv_sequencer_params_default(pv_sequencer_params *p) {
@@ -43,6 +60,7 @@ void pv_sequencer_params_default(pv_sequencer_params *p) {
   p->max_iterations = 3;
   p->match_every = 1;
   p->min_score = 0.5;
+  p->ambiguity_margin = 0.1;
   p->frame_timeout_ms = 2000;
   p->frame_retries = 2;
   p->um_per_px = 1.5;
@@ -56,6 +74,8 @@ int pv_sequencer_create(const pv_sequencer_params *p, const pv_sequencer_io *io,
   if (io->cam == NULL || io->stage == NULL || io->matcher == NULL ||
       io->journal == NULL || p->max_iterations < 1 || p->match_every < 1 ||
       !(p->um_per_px > 0) || !(p->tolerance_um >= 0) ||
+      !(p->search_radius_um >= 0) || !(p->ambiguity_margin >= 0) ||
+      !(p->pitch_hint_um >= 0) ||
       p->frame_timeout_ms < 1 || p->frame_retries < 0 || p->stage_retries < 0 ||
       memchr(p->measure_command, '\0', sizeof p->measure_command) == NULL)
     return PV_EINVAL;
@@ -78,28 +98,24 @@ void pv_sequencer_destroy(pv_sequencer *s) {
   free(s);
 }
 
-/* Moves (absolute, or relative to the reported position) and waits until
- * settled, retrying stage_retries times. A retry of a relative move goes to
- * the absolute goal computed before the first attempt, so a move that
- * failed half-way is not applied twice. *retried (may be NULL) tells
- * whether it took more than one attempt. */
-static int move_settled(pv_sequencer *s, int rel, double x, double y,
+/* Commands the absolute position (x, y) and waits until settled,
+ * retrying stage_retries times, every attempt to the same absolute
+ * position: a move whose reply was lost after the chuck moved is never
+ * applied twice. *retried (may be NULL) tells whether it took more than
+ * one attempt. */
+static int move_settled(pv_sequencer *s, double x, double y,
                         int64_t *t_settled, int *retried) {
   pv_stage *st = s->io.stage;
   pv_error err = {""};
-  double gx = x, gy = y, px, py;
-  int have_goal = !rel;
-  if (rel && pv_stage_get_position(st, &px, &py, &err) == 0)
-    gx = px + x, gy = py + y, have_goal = 1;
   int rc = 0;
+  s->cmd_x = x, s->cmd_y = y;
   for (int attempt = 0; attempt <= s->p.stage_retries; attempt++) {
     if (retried) *retried = attempt > 0;
-    if (rel && (attempt == 0 || !have_goal)) rc = pv_stage_move_rel(st, x, y, &err);
-    else rc = pv_stage_move_abs(st, gx, gy, &err);
+    rc = pv_stage_move_abs(st, x, y, &err);
     if (rc == 0) rc = pv_stage_wait_settled(st, t_settled, &err);
     if (rc == 0) return 0;
-    pv_warn("point %" PRId64 ": stage move failed (attempt %d of %d): %s",
-            s->res.idx, attempt + 1, s->p.stage_retries + 1, err.msg);
+    pv_warn("point %" PRId64 ": stage move to (%.2f, %.2f) um failed (attempt %d of %d): %s",
+            s->res.idx, x, y, attempt + 1, s->p.stage_retries + 1, err.msg);
   }
   snprintf(s->res.error, sizeof s->res.error, "stage: %s", err.msg);
   pv_incident_raise("stage-error", "point %" PRId64 ": stage move failed %d times: %s",
@@ -145,24 +161,8 @@ static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
   return rc;
 }
 
-/* The match nearest the centre, as a stage offset in um; sets score. */
-static int measure_offset(pv_sequencer *s, const pv_image *img, double *dx,
-                          double *dy) {
-  pv_point_result *r = &s->res;
-  int n = pv_matcher_find(s->io.matcher, img, s->matches, MATCHES_MAX);
-  if (n < 0)
-    snprintf(r->error, sizeof r->error, "match: %s", pv_strerror(n));
-  if (n <= 0) return PV_POINT_NO_MATCH;
-  double cx = (img->width - 1) / 2.0, cy = (img->height - 1) / 2.0;
-  int best = 0;
-  double best_d = INFINITY;
-  for (int i = 0; i < n; i++) {
-    double d = hypot(s->matches[i].x - cx, s->matches[i].y - cy);
-    if (d < best_d) best_d = d, best = i;
-  }
-  r->score = s->matches[best].score;
-  if (r->score < s->p.min_score) return PV_POINT_LOW_SCORE;
-  double ox = s->matches[best].x - cx, oy = s->matches[best].y - cy;
+/* Image pixels <-> stage micrometres (swap first, then flips, image -> stage). */
+static void px_to_um(const pv_sequencer *s, double ox, double oy, double *dx, double *dy) {
   if (s->p.swap_xy) {
     double t = ox;
     ox = oy, oy = t;
@@ -171,6 +171,104 @@ static int measure_offset(pv_sequencer *s, const pv_image *img, double *dx,
   if (s->p.flip_y) oy = -oy;
   *dx = ox * s->p.um_per_px;
   *dy = oy * s->p.um_per_px;
+}
+
+static void um_to_px(const pv_sequencer *s, double dx, double dy, double *ox, double *oy) {
+  dx /= s->p.um_per_px;
+  dy /= s->p.um_per_px;
+  if (s->p.flip_x) dx = -dx;
+  if (s->p.flip_y) dy = -dy;
+  if (s->p.swap_xy) {
+    double t = dx;
+    dx = dy, dy = t;
+  }
+  *ox = dx, *oy = dy;
+}
+
+/* On the first aligned frame of a run: the search radius, configured or
+ * derived, checked against the marks this frame shows. Returns 0, or
+ * PV_EINVAL with s->config_error set. */
+static int resolve_radius(pv_sequencer *s, const pv_image *img) {
+  int n = pv_matcher_find(s->io.matcher, img, s->matches, MATCHES_MAX);
+  double marks = n > 1 ? pv__marks_spacing(s->matches, n, s->p.min_score, s->p.um_per_px)
+                       : INFINITY;
+  double hint = s->p.pitch_hint_um > 0 ? s->p.pitch_hint_um : INFINITY;
+  double small = fmin(marks, fmin(hint, s->targets_spacing_um));
+  double r = s->p.search_radius_um;
+  if (r == 0) { /* auto */
+    /* no repetition known: the whole frame */
+    r = isfinite(small) ? 0.45 * small
+                        : hypot(img->width, img->height) * s->p.um_per_px;
+    pv_info("align: search radius %.1f um = 0.45 x the smallest spacing (um) of: marks "
+            "in frame 1 %.1f, targets %.1f, pitch %.1f", r, marks, s->targets_spacing_um, hint);
+  } else if (2 * r >= marks) {
+    snprintf(s->config_error, sizeof s->config_error,
+             "align.search_radius_um = %.1f um, but identical marks repeat every %.1f um "
+             "in the first frame (point %" PRId64 "): a search region would hold two "
+             "dies' marks; set it below %.1f um (less than half that spacing) or to auto",
+             r, marks, s->res.idx, 0.5 * marks);
+    return PV_EINVAL;
+  } else {
+    pv_info("align: search radius %.1f um (configured); spacing (um) of marks in frame 1 "
+            "%.1f, targets %.1f", r, marks, s->targets_spacing_um);
+  }
+  if (!(r > s->p.tolerance_um)) {
+    snprintf(s->config_error, sizeof s->config_error,
+             "the search radius (%.1f um) is not larger than align.tolerance_um "
+             "(%.1f um): no correction could be found; marks repeat every %.1f um",
+             r, s->p.tolerance_um, small);
+    return PV_EINVAL;
+  }
+  s->radius_um = r;
+  return 0;
+}
+
+/* Finds the target's mark in the search region of img, where it must be
+ * given the commanded position; its stage offset from the commanded
+ * position goes to (dx, dy) and its score to the result. Returns the
+ * point status: ok, or why no single candidate explains the frame. */
+static pv_point_status locate(pv_sequencer *s, const pv_image *img, double *dx,
+                              double *dy) {
+  pv_point_result *r = &s->res;
+  double cx = (img->width - 1) / 2.0, cy = (img->height - 1) / 2.0, ex, ey;
+  um_to_px(s, r->x_target_um - s->cmd_x, r->y_target_um - s->cmd_y, &ex, &ey);
+  ex += cx, ey += cy;
+  double rad = s->radius_um / s->p.um_per_px;
+  pv_match_region reg = {ex - rad, ey - rad, ex + rad, ey + rad};
+  int n = pv_matcher_find_in(s->io.matcher, img, &reg, s->matches, MATCHES_MAX);
+  if (n < 0) {
+    snprintf(r->error, sizeof r->error, "match: %s", pv_strerror(n));
+    return PV_POINT_NO_MATCH;
+  }
+  int k = 0; /* keep the disc, best first */
+  for (int i = 0; i < n; i++)
+    if (hypot(s->matches[i].x - ex, s->matches[i].y - ey) <= rad) s->matches[k++] = s->matches[i];
+  if (k == 0) {
+    snprintf(r->error, sizeof r->error,
+             "no match above match.threshold within %.1f um of the die's mark", s->radius_um);
+    return PV_POINT_NO_MATCH;
+  }
+  const pv_match *b = &s->matches[0];
+  r->score = b->score;
+  pv_debug("point %" PRId64 ": %d candidates within %.1f um, best %.3f, next %.3f", r->idx,
+           k, s->radius_um, b->score, k > 1 ? s->matches[1].score : NAN);
+  if (r->score < s->p.min_score) {
+    snprintf(r->error, sizeof r->error, "best match within %.1f um scores %.3f, below "
+             "align.min_score %.3f", s->radius_um, r->score, s->p.min_score);
+    return PV_POINT_LOW_SCORE;
+  }
+  if (k > 1 && s->matches[1].score >= b->score - s->p.ambiguity_margin) {
+    double ax, ay, bx, by;
+    px_to_um(s, b->x - cx, b->y - cy, &ax, &ay);
+    px_to_um(s, s->matches[1].x - cx, s->matches[1].y - cy, &bx, &by);
+    snprintf(r->error, sizeof r->error,
+             "two candidates within %.1f um score %.3f and %.3f (align.ambiguity_margin "
+             "%.3f): at (%.1f, %.1f) and (%.1f, %.1f) um from the camera centre",
+             s->radius_um, b->score, s->matches[1].score, s->p.ambiguity_margin, ax, ay,
+             bx, by);
+    return PV_POINT_AMBIGUOUS;
+  }
+  px_to_um(s, b->x - cx, b->y - cy, dx, dy);
   return PV_POINT_OK;
 }
 
@@ -178,15 +276,18 @@ static int measure_offset(pv_sequencer *s, const pv_image *img, double *dx,
  * A correction that only succeeded after a stage fault (a reconnection, a
  * controller that may have re-homed) lands like a fresh long move, so the
  * point gets max_iterations frames again, once. */
+#define CANNOT_ALIGN PV_POINT_STATUS_COUNT /* align(): the configuration */
+
 static pv_point_status align(pv_sequencer *s, int64_t t_settled) {
   pv_point_result *r = &s->res;
   pv_image view;
   int fresh_starts = 1, frames = 0;
   for (int it = 1; it <= s->p.max_iterations; it++) {
     if (grab_luma(s, t_settled, &view) != 0) return PV_POINT_CAMERA_ERROR;
+    if (isnan(s->radius_um) && resolve_radius(s, &view) != 0) return CANNOT_ALIGN;
     r->iterations = ++frames;
     double dx = 0, dy = 0;
-    pv_point_status st = measure_offset(s, &view, &dx, &dy);
+    pv_point_status st = locate(s, &view, &dx, &dy);
     if (st != PV_POINT_OK) return st;
     r->residual_um = hypot(dx, dy);
     pv_debug("point %" PRId64 " iteration %d: score %.3f, offset (%.2f, %.2f) um",
@@ -194,7 +295,8 @@ static pv_point_status align(pv_sequencer *s, int64_t t_settled) {
     if (r->residual_um <= s->p.tolerance_um) return PV_POINT_OK;
     if (it == s->p.max_iterations) break;
     int retried = 0;
-    if (move_settled(s, 1, dx, dy, &t_settled, &retried) != 0) return PV_POINT_STAGE_ERROR;
+    if (move_settled(s, s->cmd_x + dx, s->cmd_y + dy, &t_settled, &retried) != 0)
+      return PV_POINT_STAGE_ERROR;
     if (retried && fresh_starts > 0) {
       fresh_starts--;
       it = 0;
@@ -234,12 +336,13 @@ static void run_point(pv_sequencer *s, int pos, const pv_target *t) {
   r->started_wall_ns = pv_wall_ns();
 
   int64_t t_settled = 0;
-  if (move_settled(s, 0, t->x_um, t->y_um, &t_settled, NULL) != 0)
+  if (move_settled(s, t->x_um, t->y_um, &t_settled, NULL) != 0)
     r->status = PV_POINT_STAGE_ERROR;
   else if (pos % s->p.match_every == 0)
     r->status = align(s, t_settled);
   else
     r->status = PV_POINT_OK; /* alignment skipped by choice: iterations 0 */
+  if (r->status == CANNOT_ALIGN) return;
 
   pv_error err;
   if (pv_stage_get_position(s->io.stage, &r->x_final_um, &r->y_final_um, &err) != 0)
@@ -268,11 +371,16 @@ int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
   out->residual_mean_um = out->residual_max_um = NAN;
   out->truth_mean_um = out->truth_max_um = NAN;
   out->min_settle_margin_ns = INT64_MAX;
+  out->search_radius_um = NAN;
   if (first_pos < 0 || npoints < 0 || first_pos > targets->count ||
       npoints > targets->count - first_pos)
     return PV_EINVAL;
+  int rc = pv__targets_spacing(targets, &s->targets_spacing_um);
+  if (rc != 0) return rc;
+  s->radius_um = NAN;
+  s->config_error[0] = '\0';
   int64_t t0 = pv_now_ns();
-  int end = first_pos + npoints, total = 0, rc = 0;
+  int end = first_pos + npoints, total = 0;
   for (int pos = first_pos; pos < end; pos++) total += !(skip && skip[pos]);
   stats res = {0, 0, 0}, truth = {0, 0, 0};
   s->frames = 0;
@@ -284,6 +392,12 @@ int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
     }
     run_point(s, pos, &targets->items[pos]);
     const pv_point_result *r = &s->res;
+    if (r->status == CANNOT_ALIGN) {
+      pv_error("point %" PRId64 ": cannot align: %s", r->idx, s->config_error);
+      snprintf(out->error, sizeof out->error, "%s", s->config_error);
+      rc = PV_EINVAL;
+      break;
+    }
     pv_error err;
     rc = pv_journal_record(s->io.journal, s->io.run_id, r, &err);
     if (rc != 0) {
@@ -307,6 +421,7 @@ int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
   if (res.n > 0) out->residual_mean_um = res.sum / res.n, out->residual_max_um = res.max;
   if (truth.n > 0) out->truth_mean_um = truth.sum / truth.n, out->truth_max_um = truth.max;
   out->frames = s->frames;
+  out->search_radius_um = s->radius_um;
   if (s->frames > 0) out->min_settle_margin_ns = s->min_margin_ns;
   out->elapsed_s = (double)(pv_now_ns() - t0) / 1e9;
   return rc;

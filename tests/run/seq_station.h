@@ -1,0 +1,168 @@
+/* Test fixture of the sequencer tests: a simulated station (sim stage,
+ * sim camera rendering a scene at the stage's true position, the real
+ * matcher and an SQLite journal in a temporary directory), optionally with
+ * the stage behind the SENTIO server over loopback TCP and the sequencer
+ * driving it through the SENTIO client. Speed 0. */
+#ifndef PV_TEST_SEQ_STATION_H
+#define PV_TEST_SEQ_STATION_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "probevision/run.h"
+#include "probevision/sim.h"
+
+typedef struct seq_setup {
+  const pv_scene *scene;
+  const pv_image *templ;
+  int width, height;
+  pv_sim_stage_params stage;      /* speed is forced to 0 */
+  double camera_fault;            /* nodata probability */
+  int via_sentio;                 /* drive the stage over SENTIO/TCP */
+  int sentio_retries;             /* the client's own retries of a move */
+  pv_sim_faults server_faults;    /* of the SENTIO server */
+  const pv_sequencer_params *seq; /* NULL: defaults */
+  const pv_match_params *match;   /* NULL: defaults */
+  const pv_targets *targets;      /* NULL: the scene's dies in order */
+  int npoints;                    /* generated targets (targets NULL) */
+} seq_setup;
+
+typedef struct station {
+  pv_stage *sim_stage;        /* the simulated stage (truth) */
+  pv_stage *stage;            /* what the sequencer drives */
+  pv_sentio_server *server;   /* via_sentio only */
+  pv_camera *cam;
+  pv_matcher *matcher;
+  pv_journal *journal;
+  int64_t run_id;
+  pv_targets targets;
+  pv_sequencer *seq;
+  char db[160];
+} station;
+
+static char seq_dir[64];
+
+static inline int seq_dir_make(void) {
+  if (getenv("PV_TEST_DEBUG") != NULL) pv_log_set_level(PV_LOG_DEBUG);
+  snprintf(seq_dir, sizeof seq_dir, "/tmp/pv-seq-XXXXXX");
+  return mkdtemp(seq_dir) == NULL ? -1 : 0;
+}
+
+static inline int seq_dir_remove(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", seq_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static inline void seq_setup_default(seq_setup *o, const pv_scene *scene,
+                                     const pv_image *templ, int w, int h) {
+  memset(o, 0, sizeof *o);
+  o->scene = scene;
+  o->templ = templ;
+  o->width = w;
+  o->height = h;
+  pv_sim_stage_params_default(&o->stage);
+}
+
+static inline void open_sentio(station *s, const seq_setup *o) {
+  pv_error err;
+  if (pv_sentio_server_start(s->sim_stage, "127.0.0.1", 0, &o->server_faults, &s->server,
+                             &err) != 0)
+    fail_msg("sentio server: %s", err.msg);
+  pv_sentio_stage_params p;
+  pv_sentio_stage_params_default(&p);
+  p.port = pv_sentio_server_port(s->server);
+  p.timeout_ms = 300;
+  p.retries = o->sentio_retries;
+  if (pv_sentio_stage_create(&p, &s->stage, &err) != 0) fail_msg("sentio stage: %s", err.msg);
+  if (pv_stage_connect(s->stage, &err) != 0) fail_msg("sentio connect: %s", err.msg);
+}
+
+static inline void station_open(station *s, const seq_setup *o) {
+  static int serial;
+  memset(s, 0, sizeof *s);
+  pv_error err;
+  pv_sim_stage_params stp = o->stage;
+  stp.speed = 0;
+  assert_int_equal(pv_sim_stage_create(&stp, &s->sim_stage), 0);
+  s->stage = s->sim_stage;
+  if (o->via_sentio) open_sentio(s, o);
+
+  pv_sim_camera_params cp;
+  pv_sim_camera_params_default(&cp);
+  cp.width = o->width;
+  cp.height = o->height;
+  cp.speed = 0;
+  cp.fault_nodata = o->camera_fault;
+  const pv_camera_driver *drv;
+  void *self;
+  assert_int_equal(pv_sim_camera_new(&cp, o->scene, pv_sim_stage_truth(s->sim_stage), &drv,
+                                     &self), 0);
+  pv_camera_params camp;
+  pv_camera_params_default(&camp);
+  if (pv_camera_create(drv, self, &camp, &s->cam, &err) != 0) fail_msg("camera: %s", err.msg);
+
+  pv_match_params mp;
+  pv_match_params_default(&mp);
+  if (o->match != NULL) mp = *o->match;
+  assert_int_equal(pv_matcher_create(o->width, o->height, o->templ, &mp, &s->matcher), 0);
+
+  snprintf(s->db, sizeof s->db, "%s/r%d.db", seq_dir, serial++);
+  if (pv_journal_open(s->db, &s->journal, &err) != 0) fail_msg("journal: %s", err.msg);
+  assert_int_equal(pv_journal_begin_run(s->journal, "c", "t", "", &s->run_id, &err), 0);
+  if (o->targets != NULL) {
+    s->targets.count = o->targets->count;
+    s->targets.items = malloc((size_t)o->targets->count * sizeof *s->targets.items);
+    memcpy(s->targets.items, o->targets->items,
+           (size_t)o->targets->count * sizeof *s->targets.items);
+  } else {
+    const pv_wafer_params *wp = pv_scene_params(o->scene);
+    pv_die_grid g = {wp->cols,       wp->rows,       wp->pitch_x_um,
+                     wp->pitch_y_um, wp->mark_x_um, wp->mark_y_um};
+    assert_int_equal(pv_targets_generate(&g, o->npoints, &s->targets), 0);
+  }
+
+  pv_sequencer_params sp;
+  if (o->seq != NULL) sp = *o->seq;
+  else pv_sequencer_params_default(&sp);
+  sp.um_per_px = pv_scene_params(o->scene)->um_per_px;
+  if (o->camera_fault > 0) sp.frame_timeout_ms = 50, sp.frame_retries = 1;
+  pv_sequencer_io io = {s->cam, s->stage, s->matcher, s->journal, s->run_id};
+  assert_int_equal(pv_sequencer_create(&sp, &io, o->width, o->height, &s->seq), 0);
+}
+
+static inline void station_close(station *s) {
+  pv_sequencer_destroy(s->seq);
+  pv_targets_free(&s->targets);
+  pv_journal_close(s->journal);
+  pv_matcher_destroy(s->matcher);
+  pv_camera_destroy(s->cam);
+  if (s->stage != s->sim_stage) pv_stage_destroy(s->stage);
+  pv_sentio_server_stop(s->server);
+  pv_stage_destroy(s->sim_stage);
+}
+
+/* Count of rows of the points table matching a condition. */
+static inline int count_points(const station *s, const char *where) {
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
+  char sql[512];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM points WHERE %s", where);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) fail_msg("%s", sqlite3_errmsg(db));
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+#endif
