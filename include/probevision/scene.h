@@ -50,7 +50,14 @@ typedef struct pv_scene pv_scene;
 
 void pv_wafer_params_default(pv_wafer_params *p);
 
-/* Builds the scene (pre-renders the die pattern; tens of MB at most). */
+/* Checks p against the PV_SCENE_* ranges below (and 0 <= mark <= pitch).
+ * PV_EINVAL with a message naming the field, its value and the range
+ * (e.g. "pitch_x_um 350 is outside 400..100000") when one fails; err may be
+ * NULL. Thread-safe. */
+int pv_wafer_params_check(const pv_wafer_params *p, pv_error *err);
+
+/* Builds the scene (pre-renders the die pattern; tens of MB at most).
+ * PV_EINVAL when pv_wafer_params_check fails. */
 int pv_scene_create(const pv_wafer_params *p, pv_scene **out);
 void pv_scene_destroy(pv_scene *s);
 const pv_wafer_params *pv_scene_params(const pv_scene *s);
@@ -80,6 +87,21 @@ int pv_scene_template(const pv_scene *s, pv_image *out);
 /* ---- constants -------------------------------------------------------- */
 
 #define PV_SCENE_TEMPLATE_PX 128
+
+/* The ranges pv_scene_create accepts, inclusive. The configuration's keys
+ * that build the simulated wafer (sim.*, camera.um_per_px) use these same
+ * numbers, so a configuration that loads always builds its scene. */
+#define PV_SCENE_DIES_MAX 1000           /* cols and rows: 1..this */
+#define PV_SCENE_PITCH_MIN_UM 400.0      /* pitch_x_um, pitch_y_um: the die
+                                            pattern (pads, seal ring,
+                                            circuitry inset 130 um from
+                                            each edge, the mark's keep-out)
+                                            needs this much */
+#define PV_SCENE_PITCH_MAX_UM 100000.0
+#define PV_SCENE_UM_PER_PX_MIN 0.05
+#define PV_SCENE_UM_PER_PX_MAX 100.0
+#define PV_SCENE_NOISE_MAX 100.0         /* noise: 0..this grey levels */
+#define PV_SCENE_BLUR_MAX_PX 20.0        /* blur_px: 0..this (gradient: 0..1) */
 
 #ifdef __cplusplus
 }

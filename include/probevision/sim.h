@@ -44,7 +44,8 @@ typedef struct pv_truth_source {
 typedef struct pv_sim_camera_params {
   int width, height;  /* default 2448 x 2048 */
   pv_pixfmt format;   /* default BAYER_BG8 */
-  double fps;         /* default 16 */
+  double fps;         /* default 16; 0: as fast as rendering allows (as
+                         the camera.fps key means it) */
   double speed;       /* time scale: 1 real time, 0 as fast as possible;
                          every duration is multiplied by it (0.1: ten
                          times faster) */

@@ -19,6 +19,23 @@ static void wafer_params(const pv_config *c, pv_wafer_params *w) {
   w->seed = (uint64_t)c->sim_seed;
 }
 
+/* The simulated wafer of the configuration into st->scene. The key table's
+ * ranges are the scene's own (PV_SCENE_*), so this fails only for a
+ * configuration whose cross-key rules were not checked; the message then
+ * names the wafer parameter, its value and the range. */
+static int create_scene(pv_station *st, const pv_config *c, pv_error *err) {
+  pv_wafer_params w;
+  wafer_params(c, &w);
+  pv_error e;
+  int rc = pv_wafer_params_check(&w, &e);
+  if (rc < 0)
+    return pv_error_set(err, rc, "cannot build the simulated wafer: %s (keys sim.*, camera.um_per_px)",
+                        e.msg);
+  rc = pv_scene_create(&w, &st->scene);
+  if (rc < 0) return pv_error_set(err, rc, "cannot build the simulated wafer: %s", pv_strerror(rc));
+  return PV_OK;
+}
+
 /* Camera drivers of this build. */
 #ifdef PV_HAVE_ARAVIS
 static const char camera_drivers_built[] = "the 'sim' and 'aravis' cameras";
@@ -57,10 +74,8 @@ int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err) {
     if (pv_sentio_parse_address(c->stage_address, &sp, &e) < 0)
       return pv_error_set(err, PV_EPARSE, "%s: stage.address: %s", where, e.msg);
   }
-  pv_wafer_params w;
-  wafer_params(c, &w);
-  int rc = pv_scene_create(&w, &st->scene);
-  if (rc < 0) return pv_error_set(err, rc, "cannot build the simulated wafer: %s", pv_strerror(rc));
+  int rc = create_scene(st, c, err);
+  if (rc < 0) return rc;
   if (c->match_template[0] != '\0') {
     pv_error e;
     rc = pv_image_read(c->match_template, &st->templ, &e);
@@ -186,6 +201,11 @@ int pv_station_open(pv_station *st, const pv_config *c, pv_error *err) {
   mp.max_results = c->match_max_results;
   mp.overlap = c->match_overlap;
   mp.threads = c->match_threads;
+  if (st->info.width < st->templ.width || st->info.height < st->templ.height)
+    return pv_error_set(err, PV_EINVAL,
+                        "the camera's %dx%d frames (camera.width x camera.height) are smaller "
+                        "than the %dx%d template (match.template, or the simulated die's)",
+                        st->info.width, st->info.height, st->templ.width, st->templ.height);
   rc = pv_matcher_create(st->info.width, st->info.height, &st->templ, &mp, &st->matcher);
   if (rc < 0)
     return pv_error_set(err, rc, "matcher for %dx%d frames and a %dx%d template: %s",
@@ -205,9 +225,7 @@ void pv_station_close(pv_station *st) {
 
 int pv_station_open_sim_parts(pv_station *st, const pv_config *c, pv_error *err) {
   memset(st, 0, sizeof *st);
-  pv_wafer_params w;
-  wafer_params(c, &w);
-  int rc = pv_scene_create(&w, &st->scene);
-  if (rc < 0) return pv_error_set(err, rc, "cannot build the simulated wafer: %s", pv_strerror(rc));
+  int rc = create_scene(st, c, err);
+  if (rc < 0) return rc;
   return open_stage(st, c, err);
 }

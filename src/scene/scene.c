@@ -24,19 +24,29 @@ void pv_wafer_params_default(pv_wafer_params *p) {
                          .seed = 1};
 }
 
-static int in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
+/* 1 when lo <= v <= hi (NaN never is); else sets err naming the field. */
+static int in_range(double v, double lo, double hi, const char *field, pv_error *err) {
+  if (v >= lo && v <= hi) return 1;
+  pv_error_set(err, PV_EINVAL, "%s %g is outside %g..%g", field, v, lo, hi);
+  return 0;
+}
 
-static int check_params(const pv_wafer_params *p) {
-  if (p->cols < 1 || p->rows < 1 || p->cols > 10000 || p->rows > 10000)
-    return PV_EINVAL;
-  if (!in_range(p->pitch_x_um, 400, 100000) || !in_range(p->pitch_y_um, 400, 100000))
-    return PV_EINVAL;
-  if (!in_range(p->mark_x_um, 0, p->pitch_x_um) || !in_range(p->mark_y_um, 0, p->pitch_y_um))
-    return PV_EINVAL;
-  if (!in_range(p->um_per_px, 0.05, 100) || !in_range(p->noise, 0, 100) ||
-      !in_range(p->gradient, 0, 1) || !in_range(p->blur_px, 0, 20))
-    return PV_EINVAL;
-  return PV_OK;
+int pv_wafer_params_check(const pv_wafer_params *p, pv_error *err) {
+  if (p == NULL) return pv_error_set(err, PV_EINVAL, "no wafer parameters");
+  int ok = in_range(p->cols, 1, PV_SCENE_DIES_MAX, "cols", err) &&
+           in_range(p->rows, 1, PV_SCENE_DIES_MAX, "rows", err) &&
+           in_range(p->pitch_x_um, PV_SCENE_PITCH_MIN_UM, PV_SCENE_PITCH_MAX_UM, "pitch_x_um",
+                    err) &&
+           in_range(p->pitch_y_um, PV_SCENE_PITCH_MIN_UM, PV_SCENE_PITCH_MAX_UM, "pitch_y_um",
+                    err) &&
+           in_range(p->mark_x_um, 0, p->pitch_x_um, "mark_x_um", err) &&
+           in_range(p->mark_y_um, 0, p->pitch_y_um, "mark_y_um", err) &&
+           in_range(p->um_per_px, PV_SCENE_UM_PER_PX_MIN, PV_SCENE_UM_PER_PX_MAX, "um_per_px",
+                    err) &&
+           in_range(p->noise, 0, PV_SCENE_NOISE_MAX, "noise", err) &&
+           in_range(p->gradient, 0, 1, "gradient", err) &&
+           in_range(p->blur_px, 0, PV_SCENE_BLUR_MAX_PX, "blur_px", err);
+  return ok ? PV_OK : PV_EINVAL;
 }
 
 /* Gaussian-ish noise (Irwin-Hall sum of 4 uniforms), sigma in 1/16 levels. */
@@ -68,7 +78,7 @@ static void quantize(const float *src, uint8_t *dst, int nx, int ny) {
 int pv_scene_create(const pv_wafer_params *p, pv_scene **out) {
   if (out == NULL) return PV_EINVAL;
   *out = NULL;
-  if (p == NULL || check_params(p) != PV_OK) return PV_EINVAL;
+  if (pv_wafer_params_check(p, NULL) != PV_OK) return PV_EINVAL;
   pv_scene *s = calloc(1, sizeof *s);
   if (s == NULL) return PV_ENOMEM;
   s->p = *p;

@@ -2,7 +2,8 @@
  * position at each frame's exposure time.
  *
  * Timing: `speed` multiplies every duration (1 real time, 0.1 ten times
- * faster, 0 as fast as rendering allows). Frames are scheduled on a grid of
+ * faster, 0 as fast as rendering allows); fps 0 also means as fast as
+ * rendering allows. Frames are scheduled on a grid of
  * absolute times next, next + period, ... (period = speed / fps) and the
  * grab sleeps until its slot (clock_nanosleep TIMER_ABSTIME: no drift). When
  * the consumer fell behind by more than a period the grid restarts at now,
@@ -41,6 +42,14 @@
 #include "probevision/sim.h"
 
 #define PV__SIM_MIN_NODATA_MS 3
+/* fps 0 (as fast as possible) has no nominal stream time: the once-only
+ * faults then count frames as at the default rate. */
+#define PV__SIM_FAULT_FPS_AT_0 16.0
+
+/* Frames in 2 s of nominal stream time (see the file comment). */
+static uint64_t fault_frames(double fps) {
+  return (uint64_t)ceil(2.0 * (fps > 0 ? fps : PV__SIM_FAULT_FPS_AT_0));
+}
 
 typedef struct sim_camera {
   pv_sim_camera_params p;
@@ -106,7 +115,7 @@ static int sim_start(void *self) {
 /* The once-only faults (see the file comment): PV_ETIMEDOUT while stalled
  * (after waiting the timeout), PV_EDISCONNECTED while gone, else PV_OK. */
 static int once_faults(sim_camera *c, int64_t now, int64_t timeout_ns) {
-  uint64_t after = (uint64_t)ceil(2.0 * c->p.fps);
+  uint64_t after = fault_frames(c->p.fps);
   if (c->gone_until_ns != 0 && now < c->gone_until_ns) return PV_EDISCONNECTED;
   if (c->p.stall_s > 0 && !c->stall_done && c->delivered >= c->next_fault_frame) {
     c->stall_done = 1;
@@ -214,7 +223,7 @@ int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
   }
   if (scene == NULL || p->width < 2 || p->height < 2 ||
       p->width > PV_IMAGE_MAX_DIM || p->height > PV_IMAGE_MAX_DIM ||
-      p->fps <= 0 || p->speed < 0 || p->format < 0 ||
+      !(p->fps >= 0 && isfinite(p->fps)) || p->speed < 0 || p->format < 0 ||
       p->format >= PV_PIXFMT_COUNT || !(p->packet_loss >= 0 && p->packet_loss <= 1000) ||
       !(p->stall_s >= 0 && p->stall_s <= 3600) ||
       !(p->disconnect_s >= 0 && p->disconnect_s <= 3600))
@@ -225,11 +234,11 @@ int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
   c->scene = scene;
   c->truth = truth;
   c->rng = p->seed;
-  c->period_ns = (int64_t)(p->speed / p->fps * 1e9);
+  c->period_ns = p->fps > 0 ? (int64_t)(p->speed / p->fps * 1e9) : 0;
   double packets = ceil((double)p->width * p->height / PV_SIM_CAMERA_PACKET_BYTES);
   c->p_incomplete = p->fault_incomplete + (1.0 - pow(1.0 - p->packet_loss / 1000.0, packets));
   if (c->p_incomplete > 1) c->p_incomplete = 1;
-  c->next_fault_frame = (uint64_t)ceil(2.0 * p->fps);
+  c->next_fault_frame = fault_frames(p->fps);
   *drv = &sim_driver;
   *self = c;
   return PV_OK;

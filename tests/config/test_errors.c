@@ -107,7 +107,7 @@ static void over_long_values_and_lines(void **state) {
 
 static void cross_key_rules_name_both_keys(void **state) {
   (void)state;
-  EXPECT("[sim]\npitch_x_um = 200\n", 2, "sim.mark_x_um", "sim.pitch_x_um");
+  EXPECT("[sim]\nmark_x_um = 1500\n", 2, "sim.mark_x_um", "sim.pitch_x_um");
   EXPECT("[camera]\nreopen_backoff_ms = 9000\n", 2, "camera.reopen_backoff_ms",
          "camera.reopen_backoff_max_ms");
 }

@@ -221,11 +221,11 @@ static void overrides_use_section_dot_key(void **state) {
   assert_memory_equal(&c, &before, sizeof c);
 
   /* cross-key rules are checked on request, after all overrides */
-  assert_int_equal(pv_config_set(&c, "sim.pitch_x_um", "100", &err), PV_OK);
+  assert_int_equal(pv_config_set(&c, "sim.mark_x_um", "1500", &err), PV_OK);
   assert_int_equal(pv_config_check(&c, &err), PV_EPARSE);
   assert_non_null(strstr(err.msg, "sim.mark_x_um"));
   assert_non_null(strstr(err.msg, "sim.pitch_x_um"));
-  assert_int_equal(pv_config_set(&c, "sim.mark_x_um", "50", &err), PV_OK);
+  assert_int_equal(pv_config_set(&c, "sim.pitch_x_um", "2000", &err), PV_OK);
   assert_int_equal(pv_config_check(&c, &err), PV_OK);
 }
 

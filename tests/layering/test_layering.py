@@ -10,10 +10,11 @@ Checks every #include "..." in src/<module>/ and include/probevision/:
   2. A public header belongs to the module of its name (sentio.h: stage);
      a module (its sources and its public header) includes only modules of
      a lower rank in RANK: no cycles, no arrow upwards.
-  3. The simulator's headers (scene.h, sim.h) are included only by the
-     simulator and the program (src/scene, src/sim, src/cli): driver
-     interfaces (camera.h, stage.h) and the run know nothing of scenes,
-     truth sources or faults.
+  3. The simulator's headers are included only by the simulator and the
+     program (sim.h: src/sim, src/cli; scene.h also by src/scene and by
+     src/config, whose [sim] key ranges are the scene's PV_SCENE_*
+     constants): driver interfaces (camera.h, stage.h) and the run know
+     nothing of scenes, truth sources or faults.
 Prints every violation as FILE:LINE: message and exits 1 if there is any.
 Usage: test_layering.py [SOURCE_ROOT] (default: PV_SOURCE_DIR or ../..)
 """
@@ -25,15 +26,16 @@ import sys
 RANK = {
     "core": 0,
     "image": 1,
-    "frame": 2, "config": 2, "scene": 2, "match": 2,
+    "frame": 2, "scene": 2, "match": 2,
     "camera": 3, "stage": 3, "monitor": 3,
+    "config": 3,  # its key ranges are the consuming modules' constants
     "run": 4, "sim": 4,
     "cli": 5,
 }
 # Public headers that do not carry their module's name.
 HEADER_MODULE = {"sentio": "stage"}
-SIMULATOR_HEADERS = {"scene", "sim"}
-SIMULATOR_USERS = {"scene", "sim", "cli"}
+# Simulator headers and the modules that may include them.
+SIMULATOR_HEADERS = {"scene": {"scene", "sim", "cli", "config"}, "sim": {"sim", "cli"}}
 GENERATED = {"cli": {"pv_version.h"}}  # generated into the module's build folder
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
@@ -81,9 +83,9 @@ def check(root):
                     bad.append(f"{where}: {inc}: no such public header")
                     continue
                 dep = HEADER_MODULE.get(base, base)
-                if base in SIMULATOR_HEADERS and mod not in SIMULATOR_USERS:
+                if base in SIMULATOR_HEADERS and mod not in SIMULATOR_HEADERS[base]:
                     bad.append(f"{where}: module '{mod}' includes the simulator's {inc} "
-                               f"(only {', '.join(sorted(SIMULATOR_USERS))} may)")
+                               f"(only {', '.join(sorted(SIMULATOR_HEADERS[base]))} may)")
                 elif dep != mod and RANK[dep] >= RANK[mod]:
                     bad.append(f"{where}: module '{mod}' (rank {RANK[mod]}) includes {inc} "
                                f"of module '{dep}' (rank {RANK[dep]}): arrows go downwards only")
