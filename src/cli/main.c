@@ -1,4 +1,5 @@
 /* probevision: entry point and subcommand dispatch. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +50,11 @@ int main(int argc, char **argv) {
       {"report", pv_cli_report},
       {"help", help},
   };
+  /* A closed pipe (`probevision run 2>&1 | head`) is an EPIPE to handle,
+   * not a reason to die: the run goes on and records its points. Lines
+   * still queued for the log are written at exit (an atexit handler of the
+   * log writer, see pv_log_flush). */
+  signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     fputs(usage, stderr);
     return PV_EXIT_USAGE;

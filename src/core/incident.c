@@ -4,8 +4,10 @@
  * pv_incident_raise formats on the caller's stack, logs at WARN and calls
  * the handler while holding `lock`, so pv_incident_set_handler can promise
  * that no call of the old handler is still running when it returns (the
- * owner of ctx may then free it). The handler only queues work, so the
- * lock is held for microseconds.
+ * owner of ctx may then free it). The handler only queues work, and the
+ * WARN line only enters the log writer's queue (pv_log never writes the
+ * stream itself), so nothing here waits on I/O and the lock is held for
+ * microseconds: the camera thread may raise incidents.
  *
  * Recoveries (pv_incident_recovered) go to a static ring of
  * PV_INCIDENT_RECOVERY_RING records under `rec_lock` (held only to copy one

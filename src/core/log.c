@@ -1,27 +1,28 @@
-/* Logging and the flight recorder.
+/* Logging front end and the flight recorder.
  *
- * Every log call formats one event into the fixed ring (a static array:
- * logging never allocates) and, at or above the minimum level, writes one
- * whole line "[stamp] [LEVEL] message" to the log stream with one fwrite
- * under the lock, so lines from different threads never interleave.
+ * Every log call formats one event on the caller's stack and, under the
+ * recorder's lock (held for a copy, never across I/O), stores it in the
+ * fixed ring (a static array: logging never allocates) and, at or above the
+ * minimum level, hands it to the log writer (log_writer.c), which alone
+ * writes the log stream. Handing it over under the same lock keeps the
+ * stream in the recorder's order.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
+#include "log_internal.h"
 #include "probevision/core.h"
 
 static pthread_mutex_t pv__log_lock = PTHREAD_MUTEX_INITIALIZER;
 static pv_log_level pv__log_min = PV_LOG_INFO;
-static FILE *pv__log_stream; /* NULL: stderr */
 static pv_event pv__ring[PV_EVENT_RING_SIZE];
 static uint64_t pv__ring_total; /* events ever recorded; next slot = total % size */
+static pthread_once_t pv__ring_once = PTHREAD_ONCE_INIT;
 
-/* The terminal's status line (a progress bar), redrawn under log lines. */
-static char pv__status_line[256];
-static int pv__status_tty = -1; /* -1: not yet known */
+/* The ring is backed from the first event on, not page by page later. */
+static void pv__ring_prefault(void) { pv_prefault(pv__ring, sizeof pv__ring); }
 
 static const char *const pv__level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -39,7 +40,41 @@ int pv_log_level_parse(const char *s) {
 }
 
 void pv_log_set_level(pv_log_level min) { pv__log_min = min; }
-void pv_log_set_stream(FILE *stream) { pv__log_stream = stream; }
+
+size_t pv__log_format(char *buf, size_t cap, int64_t wall_ns, pv_log_level level,
+                      const char *msg) {
+  if (cap < 2) {
+    if (cap == 1) buf[0] = '\0';
+    return 0;
+  }
+  char stamp[20];
+  pv_format_wall(wall_ns, stamp);
+  int n = snprintf(buf, cap, "[%s] [%s] %s\n", stamp, pv_log_level_name(level), msg);
+  if (n < 0) n = 0;
+  if ((size_t)n >= cap) {
+    n = (int)cap - 1;
+    buf[n - 1] = '\n';
+  }
+  return (size_t)n;
+}
+
+static void pv__record_locked(const pv_event *ev) {
+  pv__ring[pv__ring_total % PV_EVENT_RING_SIZE] = *ev;
+  pv__ring_total++;
+}
+
+void pv__events_record(pv_log_level level, const char *msg) {
+  pv_event ev;
+  ev.mono_ns = pv_now_ns();
+  ev.wall_ns = pv_wall_ns();
+  ev.level = level;
+  snprintf(ev.thread, sizeof ev.thread, "%s", pv_thread_name());
+  snprintf(ev.msg, sizeof ev.msg, "%s", msg);
+  pthread_once(&pv__ring_once, pv__ring_prefault);
+  pthread_mutex_lock(&pv__log_lock);
+  pv__record_locked(&ev);
+  pthread_mutex_unlock(&pv__log_lock);
+}
 
 void pv_logv(pv_log_level level, const char *fmt, va_list ap) {
   pv_event ev;
@@ -48,30 +83,10 @@ void pv_logv(pv_log_level level, const char *fmt, va_list ap) {
   ev.level = level;
   snprintf(ev.thread, sizeof ev.thread, "%s", pv_thread_name());
   vsnprintf(ev.msg, sizeof ev.msg, fmt, ap);
-
-  char line[PV_EVENT_MSG_MAX + 64];
-  int n = 0;
-  if (level >= pv__log_min) {
-    char stamp[20];
-    pv_format_wall(ev.wall_ns, stamp);
-    n = snprintf(line, sizeof line, "[%s] [%s] %s\n", stamp,
-                 pv_log_level_name(level), ev.msg);
-    if (n >= (int)sizeof line) {
-      n = (int)sizeof line - 1;
-      line[n - 1] = '\n';
-    }
-  }
+  pthread_once(&pv__ring_once, pv__ring_prefault);
   pthread_mutex_lock(&pv__log_lock);
-  pv__ring[pv__ring_total % PV_EVENT_RING_SIZE] = ev;
-  pv__ring_total++;
-  if (n > 0) {
-    FILE *out = pv__log_stream ? pv__log_stream : stderr;
-    int bar = pv__status_line[0] != '\0';
-    if (bar) fputs("\r\033[K", out);
-    fwrite(line, 1, (size_t)n, out);
-    if (bar) fputs(pv__status_line, out);
-    fflush(out);
-  }
+  pv__record_locked(&ev);
+  if (level >= pv__log_min) pv__log_enqueue(level, ev.wall_ns, ev.msg);
   pthread_mutex_unlock(&pv__log_lock);
 }
 
@@ -80,24 +95,6 @@ void pv_log(pv_log_level level, const char *fmt, ...) {
   va_start(ap, fmt);
   pv_logv(level, fmt, ap);
   va_end(ap);
-}
-
-void pv_log_status_line(const char *text) {
-  pthread_mutex_lock(&pv__log_lock);
-  FILE *out = pv__log_stream ? pv__log_stream : stderr;
-  if (pv__status_tty < 0) pv__status_tty = isatty(fileno(out));
-  if (pv__status_tty) {
-    snprintf(pv__status_line, sizeof pv__status_line, "%s", text ? text : "");
-    fputs("\r\033[K", out);
-    if (text != NULL) fputs(pv__status_line, out);
-    fflush(out);
-  }
-  pthread_mutex_unlock(&pv__log_lock);
-}
-
-int pv_log_is_tty(void) {
-  FILE *out = pv__log_stream ? pv__log_stream : stderr;
-  return isatty(fileno(out));
 }
 
 int pv_events_snapshot(pv_event *out, int max) {
