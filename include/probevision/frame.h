@@ -42,11 +42,19 @@ typedef struct pv_frame {
 
 typedef struct pv_frame_pool pv_frame_pool;
 
-/* A read-only hold on one published frame. Release exactly once. */
+/* A read-only hold on one published frame. Release exactly once (any one
+ * copy of the struct, once). Each lease is a record in its pool named by
+ * (ticket, gen); gen is unique among the pool's leases and never 0, so a
+ * lease released twice, or a copy released after another copy, no longer
+ * matches its record: the release is refused and never drops a reference
+ * that another reader holds, even when the frame was published again and
+ * leased by someone else since. */
 typedef struct pv_lease {
   const pv_frame *frame;
   pv_frame_pool *pool;
   int slot;
+  int ticket;   /* the pool's record of this lease */
+  uint64_t gen; /* the record's generation when leased */
 } pv_lease;
 
 typedef struct pv_frame_pool_stats {
@@ -54,12 +62,14 @@ typedef struct pv_frame_pool_stats {
   uint64_t dropped;   /* pictures dropped because no frame was free */
   int leased;         /* leases currently held */
   int count;          /* frames in the pool */
+  uint64_t bad_releases; /* refused releases: twice, or a stale copy */
 } pv_frame_pool_stats;
 
 /* ---- functions -------------------------------------------------------- */
 
 /* Allocates `count` frames (2 <= count <= PV_FRAME_POOL_MAX) of `capacity`
- * bytes each. */
+ * bytes each, and writes every page of them (pv_prefault) so that the
+ * resident size is final from the start, not when a frame is first used. */
 int pv_frame_pool_create(int count, size_t capacity, pv_frame_pool **out);
 /* Frees the pool. No lease may be outstanding and no thread may be waiting. */
 void pv_frame_pool_destroy(pv_frame_pool *pool);
@@ -75,11 +85,17 @@ void pv_frame_pool_discard(pv_frame_pool *pool, pv_frame *frame);
 
 /* Reader side. Waits until the latest published frame was exposed strictly
  * after newer_than_ns, then leases it. PV_ETIMEDOUT after timeout_ms (0:
- * only looks; < 0: no deadline), PV_ECANCELED once the pool is closed. */
+ * only looks; < 0: no deadline), PV_ECANCELED once the pool is closed,
+ * PV_EBUSY when PV_FRAME_POOL_MAX_LEASES leases are held already (a reader
+ * that does not release them; logged once per pool). *out is zeroed first. */
 int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
                        int timeout_ms, pv_lease *out);
-/* Releases a lease (no-op on a zeroed lease; zeroes it). */
-void pv_lease_release(pv_lease *lease);
+/* Releases a lease: PV_OK; on a zeroed lease ({0}, or from a failed wait) a
+ * no-op, PV_OK. Sets lease->frame to NULL but keeps what identifies it, so
+ * releasing it again, or releasing a copy of a released lease, is detected:
+ * PV_EINVAL, counted in bad_releases, logged once per pool (pv_error), and
+ * no reference is dropped. Thread-safe; the pool must still exist. */
+int pv_lease_release(pv_lease *lease);
 
 /* Wakes every waiter with PV_ECANCELED and refuses new waits; returns once
  * every waiter has left pv_frame_pool_wait. */
@@ -89,6 +105,7 @@ void pv_frame_pool_get_stats(pv_frame_pool *pool, pv_frame_pool_stats *out);
 /* ---- constants -------------------------------------------------------- */
 
 #define PV_FRAME_POOL_MAX 64
+#define PV_FRAME_POOL_MAX_LEASES 256 /* leases held at once, per pool */
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,16 @@
  *   arriving later can still lease the newest picture;
  * - the frame data is written without the lock: only the writer touches a
  *   `writing` slot, and readers only read slots they hold a lease on.
- * Nothing is allocated after create.
+ *
+ * Leases: each one holds a ticket, a record (ticket_gen, ticket_slot) that
+ * lives until its release. ticket_gen is the lease's generation, taken from
+ * a pool-wide counter on each lease (unique, never 0; 0 marks a free
+ * ticket). A release counts only when the lease's (ticket, gen, slot) still
+ * match the record; a second release of a lease, or of a copy of it, finds
+ * the ticket freed or reused under another generation and is refused, so
+ * it never takes a reference that another reader holds, even on the same
+ * slot. Free tickets are a stack, so leasing is O(1).
+ * Nothing is allocated after create, and create writes every page.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "probevision/core.h"
 #include "probevision/frame.h"
 
 struct pv_frame_pool {
@@ -43,6 +53,13 @@ struct pv_frame_pool {
   pv_frame frames[PV_FRAME_POOL_MAX];
   int refs[PV_FRAME_POOL_MAX];
   int writing[PV_FRAME_POOL_MAX];
+  uint64_t next_gen;        /* generation of the last lease */
+  uint64_t ticket_gen[PV_FRAME_POOL_MAX_LEASES]; /* 0: free */
+  int ticket_slot[PV_FRAME_POOL_MAX_LEASES];
+  int free_tickets[PV_FRAME_POOL_MAX_LEASES];    /* a stack */
+  int free_top;
+  uint64_t bad_releases;
+  int told_bad_release, told_full; /* logged once per pool */
 };
 
 int pv_frame_pool_create(int count, size_t capacity, pv_frame_pool **out) {
@@ -69,6 +86,12 @@ int pv_frame_pool_create(int count, size_t capacity, pv_frame_pool **out) {
     p->frames[i].capacity = capacity;
     p->frames[i].data = p->data + (size_t)i * capacity;
   }
+  for (int t = 0; t < PV_FRAME_POOL_MAX_LEASES; t++)
+    p->free_tickets[t] = PV_FRAME_POOL_MAX_LEASES - 1 - t;
+  p->free_top = PV_FRAME_POOL_MAX_LEASES;
+  /* Backed now: otherwise RSS steps up when a frame is first written, maybe
+   * an hour into a run (the writer reuses the lowest free slots). */
+  pv_prefault(p->data, (size_t)count * capacity);
   *out = p;
   return PV_OK;
 }
@@ -163,11 +186,20 @@ int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
     }
     int l = pool->latest;
     if (l >= 0 && pool->frames[l].exposure_ns > newer_than_ns) {
+      if (pool->free_top == 0) {
+        rc = PV_EBUSY;
+        break;
+      }
+      int t = pool->free_tickets[--pool->free_top];
+      pool->ticket_gen[t] = ++pool->next_gen;
+      pool->ticket_slot[t] = l;
       pool->refs[l]++;
       pool->leased++;
       out->frame = &pool->frames[l];
       out->pool = pool;
       out->slot = l;
+      out->ticket = t;
+      out->gen = pool->ticket_gen[t];
       rc = PV_OK;
       break;
     }
@@ -181,20 +213,41 @@ int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
   }
   pool->waiters--;
   if (pool->closed && pool->waiters == 0) pthread_cond_broadcast(&pool->left);
+  int tell = rc == PV_EBUSY && !pool->told_full;
+  if (tell) pool->told_full = 1;
   pthread_mutex_unlock(&pool->mu);
+  if (tell)
+    pv_error("frame pool: %d leases held at once, none left: a reader does not release its "
+             "leases (pv_lease_release); no more frames are leased until they come back",
+             PV_FRAME_POOL_MAX_LEASES);
   return rc;
 }
 
-void pv_lease_release(pv_lease *lease) {
-  if (lease == NULL || lease->pool == NULL) return;
+int pv_lease_release(pv_lease *lease) {
+  if (lease == NULL || lease->pool == NULL) return PV_OK;
   pv_frame_pool *pool = lease->pool;
+  int t = lease->ticket, slot = lease->slot;
   pthread_mutex_lock(&pool->mu);
-  if (pool->refs[lease->slot] > 0) {
-    pool->refs[lease->slot]--;
+  int ok = lease->gen != 0 && t >= 0 && t < PV_FRAME_POOL_MAX_LEASES &&
+           pool->ticket_gen[t] == lease->gen && pool->ticket_slot[t] == slot;
+  int tell = 0;
+  if (ok) {
+    pool->ticket_gen[t] = 0;
+    pool->free_tickets[pool->free_top++] = t;
+    pool->refs[slot]--;
     pool->leased--;
+  } else {
+    pool->bad_releases++;
+    tell = !pool->told_bad_release;
+    pool->told_bad_release = 1;
   }
   pthread_mutex_unlock(&pool->mu);
-  memset(lease, 0, sizeof *lease);
+  lease->frame = NULL; /* pool, ticket and gen stay: a second release is seen */
+  if (tell)
+    pv_error("frame pool: lease %llu (slot %d) released twice, or a copy of a released "
+             "lease: refused, no reference dropped (reported once per pool; counted in "
+             "bad_releases)", (unsigned long long)lease->gen, slot);
+  return ok ? PV_OK : PV_EINVAL;
 }
 
 /* Also waits until every woken waiter has left pv_frame_pool_wait, so the
@@ -214,5 +267,6 @@ void pv_frame_pool_get_stats(pv_frame_pool *pool, pv_frame_pool_stats *out) {
   out->dropped = pool->dropped;
   out->leased = pool->leased;
   out->count = pool->count;
+  out->bad_releases = pool->bad_releases;
   pthread_mutex_unlock(&pool->mu);
 }

@@ -74,9 +74,10 @@ static void leases_block_reuse(void **state) {
   assert_int_equal(st.dropped, 2);
 
   /* Leased frames keep their content while the writer cycles the rest. */
-  pv_lease_release(&leases[1]);
+  assert_int_equal(pv_lease_release(&leases[1]), PV_OK);
   assert_null(leases[1].frame);
-  pv_lease_release(&leases[1]); /* zeroed lease: no-op */
+  pv_lease none = {0};
+  assert_int_equal(pv_lease_release(&none), PV_OK); /* zeroed lease: no-op */
   for (int k = 0; k < 5; k++) {
     pv_frame *f = publish(pool, 200 + k);
     assert_non_null(f);
@@ -85,9 +86,11 @@ static void leases_block_reuse(void **state) {
   }
   for (int j = 0; j < N; j++)
     if (j != 1) assert_int_equal(leases[j].frame->data[0], (uint8_t)(100 + j));
-  for (int j = 0; j < N; j++) pv_lease_release(&leases[j]);
+  for (int j = 0; j < N; j++)
+    if (j != 1) assert_int_equal(pv_lease_release(&leases[j]), PV_OK);
   pv_frame_pool_get_stats(pool, &st);
   assert_int_equal(st.leased, 0);
+  assert_int_equal(st.bad_releases, 0);
   pv_frame_pool_destroy(pool);
 }
 
