@@ -50,7 +50,8 @@ typedef struct pv_image {
 const char *pv_pixfmt_name(pv_pixfmt fmt);
 int pv_pixfmt_parse(const char *name);
 
-/* Allocates a w x h image (stride == w, zero-filled). 1 <= w,h <=
+/* Allocates a w x h image (stride == w, zero-filled, every page written now
+ * by pv_prefault so the resident size does not grow later). 1 <= w,h <=
  * PV_IMAGE_MAX_DIM. Free with pv_image_free (which accepts a zeroed image). */
 int pv_image_alloc(pv_image *img, int w, int h);
 void pv_image_free(pv_image *img);

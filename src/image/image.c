@@ -32,6 +32,9 @@ int pv_image_alloc(pv_image *img, int w, int h) {
     return PV_EINVAL;
   img->data = calloc((size_t)w * (size_t)h, 1);
   if (img->data == NULL) return PV_ENOMEM;
+  /* calloc of a large image maps zero pages that become resident only when
+   * written: back them now, so RSS is final from the start. */
+  pv_prefault(img->data, (size_t)w * (size_t)h);
   img->width = w;
   img->height = h;
   img->stride = w;
