@@ -30,9 +30,11 @@ typedef struct pv_monitor_sample {
 } pv_monitor_sample;
 
 /* Fills frames/dropped/camera_errors/fps/point/points of *s (the rest is
- * already set; fields left alone stay 0). Called on the monitor thread, and
- * on the caller of pv_monitor_sample_now: it must be thread-safe on the
- * caller's side and must not call back into the monitor. */
+ * already set; fields left alone stay 0). Called on the monitor thread, on
+ * the caller of pv_monitor_sample_now and, with incidents enabled, on any
+ * thread that raises an incident (with the core's incident lock held, to
+ * note the point in progress): it must be thread-safe on the caller's side,
+ * quick, must not call back into the monitor nor raise an incident. */
 typedef void (*pv_monitor_fill_fn)(void *ctx, pv_monitor_sample *s);
 
 typedef struct pv_monitor pv_monitor;
