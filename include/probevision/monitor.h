@@ -89,8 +89,9 @@ void pv_monitor_incident_counts(pv_monitor *m, uint64_t *written, uint64_t *drop
 
 /* Writes one incident report now: DIR/incident-YYYYmmdd-HHMMSS.md (local
  * time of raised_wall_ns; "-2", "-3"... when taken) and beside it
- * ...-memory.svg. Contents: summary (cause in plain words, recovery seen in
- * the flight recorder after raised_mono_ns), counters and current point
+ * ...-memory.svg. Contents: summary (cause in plain words, the first
+ * pv_incident_recovered of the same cause after raised_mono_ns, else for
+ * camera causes whether good frames came), counters and current point
  * (a sample taken now if m is non-NULL), the flight-recorder timeline
  * (60 s before the raise and everything after, at most
  * PV_INCIDENT_TIMELINE_MAX events), the memory series (m's samples, or one
