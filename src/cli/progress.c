@@ -27,9 +27,14 @@ void pv_progress_update(pv_progress *p, int done, int failed) {
   pv_log_status_line(line);
 }
 
+/* Removes the bar and waits (bounded, PV_LOG_FLUSH_TIMEOUT_MS) until the
+ * log writer has drawn that and every line before it, so what the caller
+ * prints next (the summary, on the same terminal) comes below, not on the
+ * bar's line. Call it from the thread that prints, never the camera's. */
 void pv_progress_end(pv_progress *p) {
   (void)p;
   if (pv_log_is_tty()) {
     pv_log_status_line(NULL);
+    pv_log_flush();
   }
 }
