@@ -117,7 +117,7 @@ static int move_settled(pv_sequencer *s, double x, double y,
     pv_warn("point %" PRId64 ": stage move to (%.2f, %.2f) um failed (attempt %d of %d): %s",
             s->res.idx, x, y, attempt + 1, s->p.stage_retries + 1, err.msg);
   }
-  snprintf(s->res.error, sizeof s->res.error, "stage: %s", err.msg);
+  pv_snprintf_c(s->res.error, sizeof s->res.error, "stage: %s", err.msg);
   pv_incident_raise("stage-error", "point %" PRId64 ": stage move failed %d times: %s",
                     s->res.idx, s->p.stage_retries + 1, err.msg);
   return rc;
@@ -136,7 +136,7 @@ static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
             attempt + 1, s->p.frame_retries + 1, pv_strerror(rc));
   }
   if (rc != 0) {
-    snprintf(s->res.error, sizeof s->res.error,
+    pv_snprintf_c(s->res.error, sizeof s->res.error,
              "camera: no frame exposed after the settle (%d waits of %d ms): %s",
              s->p.frame_retries + 1, s->p.frame_timeout_ms, pv_strerror(rc));
     pv_incident_raise("camera-error", "point %" PRId64 ": %s", s->res.idx, s->res.error);
@@ -153,7 +153,7 @@ static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
     if (s->frames == 0 || margin < s->min_margin_ns) s->min_margin_ns = margin;
     s->frames++;
   } else {
-    snprintf(s->res.error, sizeof s->res.error,
+    pv_snprintf_c(s->res.error, sizeof s->res.error,
              "camera: unusable frame %" PRIu64 " (%dx%d %s): %s", f->seq,
              f->width, f->height, pv_pixfmt_name(f->format), pv_strerror(rc));
   }
@@ -202,7 +202,7 @@ static int resolve_radius(pv_sequencer *s, const pv_image *img) {
     pv_info("align: search radius %.1f um = 0.45 x the smallest spacing (um) of: marks "
             "in frame 1 %.1f, targets %.1f, pitch %.1f", r, marks, s->targets_spacing_um, hint);
   } else if (2 * r >= marks) {
-    snprintf(s->config_error, sizeof s->config_error,
+    pv_snprintf_c(s->config_error, sizeof s->config_error,
              "align.search_radius_um = %.1f um, but identical marks repeat every %.1f um "
              "in the first frame (point %" PRId64 "): a search region would hold two "
              "dies' marks; set it below %.1f um (less than half that spacing) or to auto",
@@ -213,7 +213,7 @@ static int resolve_radius(pv_sequencer *s, const pv_image *img) {
             "%.1f, targets %.1f", r, marks, s->targets_spacing_um);
   }
   if (!(r > s->p.tolerance_um)) {
-    snprintf(s->config_error, sizeof s->config_error,
+    pv_snprintf_c(s->config_error, sizeof s->config_error,
              "the search radius (%.1f um) is not larger than align.tolerance_um "
              "(%.1f um): no correction could be found; marks repeat every %.1f um",
              r, s->p.tolerance_um, small);
@@ -237,14 +237,14 @@ static pv_point_status locate(pv_sequencer *s, const pv_image *img, double *dx,
   pv_match_region reg = {ex - rad, ey - rad, ex + rad, ey + rad};
   int n = pv_matcher_find_in(s->io.matcher, img, &reg, s->matches, MATCHES_MAX);
   if (n < 0) {
-    snprintf(r->error, sizeof r->error, "match: %s", pv_strerror(n));
+    pv_snprintf_c(r->error, sizeof r->error, "match: %s", pv_strerror(n));
     return PV_POINT_NO_MATCH;
   }
   int k = 0; /* keep the disc, best first */
   for (int i = 0; i < n; i++)
     if (hypot(s->matches[i].x - ex, s->matches[i].y - ey) <= rad) s->matches[k++] = s->matches[i];
   if (k == 0) {
-    snprintf(r->error, sizeof r->error,
+    pv_snprintf_c(r->error, sizeof r->error,
              "no match above match.threshold within %.1f um of the die's mark", s->radius_um);
     return PV_POINT_NO_MATCH;
   }
@@ -253,7 +253,7 @@ static pv_point_status locate(pv_sequencer *s, const pv_image *img, double *dx,
   pv_debug("point %" PRId64 ": %d candidates within %.1f um, best %.3f, next %.3f", r->idx,
            k, s->radius_um, b->score, k > 1 ? s->matches[1].score : NAN);
   if (r->score < s->p.min_score) {
-    snprintf(r->error, sizeof r->error, "best match within %.1f um scores %.3f, below "
+    pv_snprintf_c(r->error, sizeof r->error, "best match within %.1f um scores %.3f, below "
              "align.min_score %.3f", s->radius_um, r->score, s->p.min_score);
     return PV_POINT_LOW_SCORE;
   }
@@ -261,7 +261,7 @@ static pv_point_status locate(pv_sequencer *s, const pv_image *img, double *dx,
     double ax, ay, bx, by;
     px_to_um(s, b->x - cx, b->y - cy, &ax, &ay);
     px_to_um(s, s->matches[1].x - cx, s->matches[1].y - cy, &bx, &by);
-    snprintf(r->error, sizeof r->error,
+    pv_snprintf_c(r->error, sizeof r->error,
              "two candidates within %.1f um score %.3f and %.3f (align.ambiguity_margin "
              "%.3f): at (%.1f, %.1f) and (%.1f, %.1f) um from the camera centre",
              s->radius_um, b->score, s->matches[1].score, s->p.ambiguity_margin, ax, ay,
@@ -304,7 +304,7 @@ static pv_point_status align(pv_sequencer *s, int64_t t_settled) {
               r->idx);
     }
   }
-  snprintf(r->error, sizeof r->error,
+  pv_snprintf_c(r->error, sizeof r->error,
            "residual %.2f um above tolerance %.2f um after %d iterations",
            r->residual_um, s->p.tolerance_um, r->iterations);
   return PV_POINT_NOT_CONVERGED;
@@ -320,7 +320,7 @@ static void run_hook(pv_sequencer *s) {
   if (pv_measure_run(s->p.measure_command, s->p.measure_timeout_s, &env,
                      r->measure_output, sizeof r->measure_output, &code, &err) != 0) {
     r->status = PV_POINT_MEASURE_FAILED;
-    snprintf(r->error, sizeof r->error, "%s", err.msg);
+    pv_snprintf_c(r->error, sizeof r->error, "%s", err.msg);
   }
 }
 
@@ -394,7 +394,7 @@ int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
     const pv_point_result *r = &s->res;
     if (r->status == CANNOT_ALIGN) {
       pv_error("point %" PRId64 ": cannot align: %s", r->idx, s->config_error);
-      snprintf(out->error, sizeof out->error, "%s", s->config_error);
+      pv_snprintf_c(out->error, sizeof out->error, "%s", s->config_error);
       rc = PV_EINVAL;
       break;
     }
@@ -407,8 +407,8 @@ int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
       break;
     }
     char resid[24] = "-", score[24] = "-";
-    if (!isnan(r->residual_um)) snprintf(resid, sizeof resid, "%.2f um", r->residual_um);
-    if (!isnan(r->score)) snprintf(score, sizeof score, "%.3f", r->score);
+    if (!isnan(r->residual_um)) pv_snprintf_c(resid, sizeof resid, "%.2f um", r->residual_um);
+    if (!isnan(r->score)) pv_snprintf_c(score, sizeof score, "%.3f", r->score);
     pv_info("point %" PRId64 " %s: %s, %d iterations, residual %s, score %s%s%s",
             r->idx, r->name, pv_point_status_name(r->status), r->iterations,
             resid, score, r->error[0] ? ": " : "", r->error);
