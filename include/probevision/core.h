@@ -130,7 +130,8 @@ int pv_thread_list(char *buf, size_t cap);
  * return from main or exit(). pv_log_stop() flushes, stops and joins it
  * (call it before unloading the library); a later line starts a new one.
  * After fork() the child has no writer; its first line starts one. Should
- * the thread not start, lines are written by the caller (blocking).
+ * the thread not start, lines wait in the queue (a full queue drops and
+ * counts them) and each later call tries again: callers never write.
  *
  * pv_log / pv_logv: thread-safe, never block on I/O, allocate nothing
  * (except starting the writer thread the first time). */
@@ -147,8 +148,9 @@ void pv_log_set_level(pv_log_level min);
 void pv_log_set_stream(FILE *stream);
 /* Waits until every line logged (and status line set) before the call has
  * been written (or dropped), at most PV_LOG_FLUSH_TIMEOUT_MS. PV_OK, or
- * PV_ETIMEDOUT when the stream is not being read. Thread-safe; never call
- * it from a thread that must not wait (camera, real-time paths). */
+ * PV_ETIMEDOUT when the stream is not being read, PV_EIO when no writer
+ * thread could be started. Thread-safe; never call it from a thread that
+ * must not wait (camera, real-time paths). */
 int pv_log_flush(void);
 /* Starts the writer thread now (it also starts by itself). PV_OK or PV_EIO.
  * Thread-safe. */

@@ -236,15 +236,9 @@ int pv_log_start(void) {
 void pv__log_enqueue(pv_log_level level, int64_t wall_ns, const char *msg) {
   pthread_once(&once, init_once);
   pthread_mutex_lock(&W.lock);
-  if (W.state != WRITER_RUNNING && start_locked() != PV_OK) {
-    /* No thread: the caller writes (blocking), as a last resort. */
-    char line[LINE_MAX_BYTES];
-    size_t n = pv__log_format(line, sizeof line, wall_ns, level, msg);
-    if (!W.stream_closed && write_out(stream_locked(), line, n, W.epoch) == 1)
-      W.stream_closed = 1;
-    pthread_mutex_unlock(&W.lock);
-    return;
-  }
+  /* Should the thread not start, the line waits in the queue (never written
+   * by the caller) and the next call tries again. */
+  if (W.state != WRITER_RUNNING) start_locked();
   uint64_t used = W.head - W.tail;
   if (used < QCAP - 1) {
     entry *e = &W.q[W.head++ % QCAP];
@@ -273,7 +267,8 @@ void pv_log_status_line(const char *text) {
   pthread_once(&once, init_once);
   pthread_mutex_lock(&W.lock);
   if (W.stream_tty < 0) W.stream_tty = isatty(fileno(stream_locked()));
-  if (W.stream_tty > 0 && (W.state == WRITER_RUNNING || start_locked() == PV_OK)) {
+  if (W.stream_tty > 0) {
+    if (W.state != WRITER_RUNNING) start_locked();
     snprintf(W.status, sizeof W.status, "%s", text ? text : "");
     W.status_seq++;
     pthread_cond_signal(&W.work);
@@ -310,7 +305,9 @@ int pv_log_flush(void) {
   pthread_once(&once, init_once);
   pthread_mutex_lock(&W.lock);
   int rc = PV_OK;
-  if (W.state == WRITER_RUNNING && !pthread_equal(pthread_self(), W.thread)) {
+  if (W.state != WRITER_RUNNING && W.done_upto < W.head && start_locked() != PV_OK) {
+    rc = PV_EIO; /* no thread to write them */
+  } else if (W.state == WRITER_RUNNING && !pthread_equal(pthread_self(), W.thread)) {
     flush_mark m = {W.head, W.status_seq, W.epoch};
     struct timespec deadline = mono_deadline(PV_LOG_FLUSH_TIMEOUT_MS);
     rc = wait_until(flushed, &m, &deadline);
