@@ -1,7 +1,7 @@
 # probevision: a thin wrapper over Meson.
 #   make demo   install what is missing, build, run the job on the simulated station
 #   make test   install what is missing, build, run the whole suite (plain, ASan+UBSan, TSan)
-#   make bench  also install OpenCV (benchmark only), run the matcher benchmark
+#   make bench  also install OpenCV (benchmark only), run the matcher benchmarks
 #   make fuzz   build the libFuzzer targets (clang) in build-fuzz/, run each FUZZ_SECONDS
 #   make deps | build | clean
 
@@ -32,8 +32,9 @@ test: deps
 bench: deps
 	@scripts/install-deps --bench
 	$(MESON) setup $(BUILD) --reconfigure --buildtype=debugoptimized >/dev/null 2>&1 || $(MESON) setup $(BUILD) --buildtype=debugoptimized
-	$(MESON) compile -C $(BUILD) bench/bench_match
+	$(MESON) compile -C $(BUILD) bench/bench_match bench/bench_align
 	$(BUILD)/bench/bench_match $(BENCH_ARGS)
+	$(BUILD)/bench/bench_align
 
 fuzz: deps
 	@scripts/install-deps --fuzz
