@@ -152,7 +152,8 @@ static void *writer_main(void *arg) {
   entry batch[BATCH]; /* about 17 KB of stack with out: its stack is 256 KB */
   char out[BATCH * (LINE_MAX_BYTES + 96) + 2 * PV_LOG_STATUS_MAX];
   char status[PV_LOG_STATUS_MAX];
-  int bar_shown = 0; /* a non-empty status line is on the screen */
+  int bar_shown = 0; /* a non-empty status line is on the screen... */
+  unsigned bar_gen = 0; /* ...of this stream */
   pthread_mutex_lock(&W.lock);
   for (;;) {
     while (W.epoch == epoch && W.tail == W.head && W.status_seq == W.status_shown)
@@ -170,6 +171,8 @@ static void *writer_main(void *arg) {
     pthread_mutex_unlock(&W.lock);
 
     size_t len = 0, cap = sizeof out;
+    if (gen != bar_gen) bar_shown = 0;
+    bar_gen = gen;
     int bar = bar_shown || status[0] != '\0';
     if (bar) len = append(out, cap, len, "\r\033[K");
     uint64_t lines = 0;
@@ -328,6 +331,7 @@ void pv_log_set_stream(FILE *stream) {
   W.stream_gen++;
   W.stream_closed = 0;
   W.stream_tty = -1;
+  W.status[0] = '\0'; /* a status line belongs to its terminal */
   if (W.state == WRITER_RUNNING && !pthread_equal(pthread_self(), W.thread)) {
     struct timespec deadline = mono_deadline(PV_LOG_FLUSH_TIMEOUT_MS);
     wait_until(not_busy_with, &old, &deadline);
