@@ -34,8 +34,8 @@ static int params_ok(const pv_match_params *p) {
  * calloc's fresh pages are mapped on first write, which would otherwise
  * come minutes into a run (RSS growth that looks like a leak). */
 static void *alloc_touched(size_t n, size_t size) {
-  void *p = malloc(n * size);
-  if (p != NULL) memset(p, 0, n * size);
+  void *p = calloc(n, size);
+  if (p != NULL) pv_prefault(p, n * size);
   return p;
 }
 

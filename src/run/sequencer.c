@@ -393,7 +393,7 @@ int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
     run_point(s, pos, &targets->items[pos]);
     const pv_point_result *r = &s->res;
     if (r->status == CANNOT_ALIGN) {
-      pv_error("point %" PRId64 ": cannot align: %s", r->idx, s->config_error);
+      pv_error("point %" PRId64 ": the configuration cannot align; run stopped", r->idx);
       pv_snprintf_c(out->error, sizeof out->error, "%s", s->config_error);
       rc = PV_EINVAL;
       break;
