@@ -351,6 +351,7 @@ int pv_cli_run(int argc, char **argv) {
   if (rc == PV_EINVAL && sum.error[0] != '\0') {
     pv_monitor_stop(mon);
     mon = NULL;
+    pv_log_flush();
     fprintf(stderr, "probevision run: configuration cannot align: %s\n", sum.error);
     if (pv_journal_finish_run(journal, run_id, PV_RUN_ABORTED, &err) < 0) pv_error("%s", err.msg);
     code = PV_EXIT_USAGE;

@@ -82,7 +82,7 @@ void pv_logv(pv_log_level level, const char *fmt, va_list ap) {
   ev.wall_ns = pv_wall_ns();
   ev.level = level;
   snprintf(ev.thread, sizeof ev.thread, "%s", pv_thread_name());
-  vsnprintf(ev.msg, sizeof ev.msg, fmt, ap);
+  pv_vsnprintf_c(ev.msg, sizeof ev.msg, fmt, ap);
   pthread_once(&pv__ring_once, pv__ring_prefault);
   pthread_mutex_lock(&pv__log_lock);
   pv__record_locked(&ev);
