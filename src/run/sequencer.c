@@ -114,8 +114,8 @@ static int move_settled(pv_sequencer *s, double x, double y,
     rc = pv_stage_move_abs(st, x, y, &err);
     if (rc == 0) rc = pv_stage_wait_settled(st, t_settled, &err);
     if (rc == 0) return 0;
-    pv_warn("point %" PRId64 ": stage move to (%.2f, %.2f) um failed (attempt %d of %d): %s",
-            s->res.idx, x, y, attempt + 1, s->p.stage_retries + 1, err.msg);
+    pv_warn("point %" PRId64 ": stage move failed (attempt %d of %d, to %.2f, %.2f um): %s",
+            s->res.idx, attempt + 1, s->p.stage_retries + 1, x, y, err.msg);
   }
   pv_snprintf_c(s->res.error, sizeof s->res.error, "stage: %s", err.msg);
   pv_incident_raise("stage-error", "point %" PRId64 ": stage move failed %d times: %s",

@@ -62,6 +62,22 @@ static inline int seq_dir_remove(void) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Group set-up of a test file: the temporary directory, the scene of wp
+ * (NULL: the default wafer) and its template. 0 or -1. */
+static inline int seq_world_open(const pv_wafer_params *wp, pv_scene **scene,
+                                 pv_image *templ) {
+  pv_wafer_params def;
+  pv_wafer_params_default(&def);
+  if (seq_dir_make() != 0 || pv_scene_create(wp ? wp : &def, scene) != 0) return -1;
+  return pv_scene_template(*scene, templ);
+}
+
+static inline int seq_world_close(pv_scene *scene, pv_image *templ) {
+  pv_image_free(templ);
+  pv_scene_destroy(scene);
+  return seq_dir_remove();
+}
+
 static inline void seq_setup_default(seq_setup *o, const pv_scene *scene,
                                      const pv_image *templ, int w, int h) {
   memset(o, 0, sizeof *o);

@@ -17,21 +17,17 @@ static pv_image templ;
 
 static int group_setup(void **state) {
   (void)state;
-  if (seq_dir_make() != 0) return -1;
   pv_wafer_params wp;
   pv_wafer_params_default(&wp);
   wp.cols = wp.rows = 30;
   wp.pitch_x_um = wp.pitch_y_um = PITCH;
   wp.mark_x_um = wp.mark_y_um = 150;
-  if (pv_scene_create(&wp, &scene) != 0) return -1;
-  return pv_scene_template(scene, &templ);
+  return seq_world_open(&wp, &scene, &templ);
 }
 
 static int group_teardown(void **state) {
   (void)state;
-  pv_image_free(&templ);
-  pv_scene_destroy(scene);
-  return seq_dir_remove();
+  return seq_world_close(scene, &templ);
 }
 
 static pv_run_summary run(station *s, const seq_setup *o, int n, int expect_rc) {

@@ -11,18 +11,12 @@ static pv_image templ;
 
 static int group_setup(void **state) {
   (void)state;
-  if (seq_dir_make() != 0) return -1;
-  pv_wafer_params wp;
-  pv_wafer_params_default(&wp);
-  if (pv_scene_create(&wp, &scene) != 0) return -1;
-  return pv_scene_template(scene, &templ);
+  return seq_world_open(NULL, &scene, &templ);
 }
 
 static int group_teardown(void **state) {
   (void)state;
-  pv_image_free(&templ);
-  pv_scene_destroy(scene);
-  return seq_dir_remove();
+  return seq_world_close(scene, &templ);
 }
 
 static void open_station(station *s, double stage_fault, double camera_fault, int npoints,
