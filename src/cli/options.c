@@ -66,8 +66,8 @@ int pv_cli_config_build(const pv_cli_config *cc, pv_config *c) {
   }
   for (int i = 0; i < cc->n; i++) {
     if (pv_config_set(c, cc->key[i], cc->val[i], &err) < 0) {
-      fprintf(stderr, "probevision %s: %s '%s': %s\n", cc->cmd, cc->opt[i], cc->val[i],
-              err.msg);
+      fprintf(stderr, "probevision %s: %s '%s=%s': %s\n", cc->cmd, cc->opt[i], cc->key[i],
+              cc->val[i], err.msg);
       return PV_EXIT_USAGE;
     }
   }
