@@ -50,9 +50,12 @@ typedef struct pv_match {
 
 /* A region of interest: the placements whose centre (x, y) has
  * x0 <= x <= x1 and y0 <= y <= y1, in image pixels (centre convention
- * above). Infinite bounds are allowed (the whole image). */
+ * above); with `ellipse` set, only those also inside the ellipse inscribed
+ * in that rectangle (a disc for a square). Infinite bounds are allowed
+ * (the whole image; no ellipse then). */
 typedef struct pv_match_region {
   double x0, y0, x1, y1;
+  int ellipse;
 } pv_match_region;
 
 typedef struct pv_matcher pv_matcher;

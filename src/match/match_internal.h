@@ -56,6 +56,8 @@ struct pv_matcher {
   int limit; /* matches wanted by the current find */
   int lo_u, lo_v; /* lowest level-0 placement the current find may report
                      (a region's left/top edge; 0 for the whole image) */
+  double ecx, ecy, erx, ery; /* the current find's ellipse of placement
+                                centres (image of the search); erx 0: none */
   int simd;  /* PV__SIMD_*: which kernels run */
   int top; /* index of the top level (0: search level 0 exhaustively) */
   double margin[PV__MATCH_MAX_LEVELS]; /* how far a coarse score may trail */

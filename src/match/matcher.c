@@ -134,8 +134,14 @@ static int find_all(pv_matcher *m, const pv_image *image, pv_match *out,
   int n = pv__search(m, image);
   /* m->cand: exact scores, best first; keep the non-overlapping ones */
   int kept = 0;
+  double hw = (m->tl[0].w - 1) / 2.0, hh = (m->tl[0].h - 1) / 2.0;
   for (int i = 0; i < n && kept < limit; i++) {
     if (!(m->cand[i].score >= m->params.threshold)) break;
+    if (m->erx > 0) { /* outside the ellipse: neither reported nor suppressing */
+      double ex = (m->cand[i].x + hw - m->ecx) / m->erx;
+      double ey = (m->cand[i].y + hh - m->ecy) / m->ery;
+      if (ex * ex + ey * ey > 1.0) continue;
+    }
     int clash = 0;
     for (int j = 0; j < kept && !clash; j++)
       clash = overlap(&m->cand[i], &m->cand[j], m->tl[0].w, m->tl[0].h) >
@@ -163,7 +169,7 @@ static int image_ok(const pv_matcher *m, const pv_image *image, pv_match *out,
 
 int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
                     int max_out) {
-  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY};
+  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY, 0};
   return pv_matcher_find_in(m, image, &all, out, max_out);
 }
 
@@ -202,8 +208,15 @@ int pv_matcher_find_in(pv_matcher *m, const pv_image *image,
                   image->data + (size_t)ov * image->stride + ou};
   m->lo_u = u0 - ou;
   m->lo_v = v0 - ov;
+  m->erx = m->ery = 0;
+  if (region->ellipse && isfinite(region->x1 - region->x0) && isfinite(region->y1 - region->y0)) {
+    m->ecx = (region->x0 + region->x1) / 2 - ou, m->ecy = (region->y0 + region->y1) / 2 - ov;
+    m->erx = fmax((region->x1 - region->x0) / 2, 1e-9);
+    m->ery = fmax((region->y1 - region->y0) / 2, 1e-9);
+  }
   int n = find_all(m, &sub, out, limit);
   m->lo_u = m->lo_v = 0;
+  m->erx = m->ery = 0;
   for (int i = 0; i < n; i++) out[i].x += ou, out[i].y += ov;
   return n;
 }

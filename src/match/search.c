@@ -119,6 +119,17 @@ static void local_maxima(const float *a, const float *b, const float *c,
   }
 }
 
+/* Whether level-l placement (x, y) may be followed: inside the current
+ * find's ellipse of centres (when it has one), with one cell of slack per
+ * coarser level so that the way down to a placement inside is not cut. */
+static int in_ellipse(const pv_matcher *m, int l, int x, int y) {
+  if (!(m->erx > 0)) return 1;
+  double slack = l ? (double)(1 << l) : 0.0;
+  double ex = ((double)x * (1 << l) + (m->tl[0].w - 1) / 2.0 - m->ecx) / (m->erx + slack);
+  double ey = ((double)y * (1 << l) + (m->tl[0].h - 1) / 2.0 - m->ecy) / (m->ery + slack);
+  return ex * ex + ey * ey <= 1.0;
+}
+
 static int top_search(pv_matcher *m, const pv_image *img) {
   int t = m->top, n = 0;
   int w = t ? m->lvl[t].w : img->width, h = t ? m->lvl[t].h : img->height;
@@ -132,6 +143,9 @@ static int top_search(pv_matcher *m, const pv_image *img) {
                       m->simd);
       else
         pv__ncc_row_u8(img, &m->tl[0], m->acc, m->colsum, m->colsq, v, out);
+      if (m->erx > 0) /* outside the ellipse: never a maximum, never a rival */
+        for (int x = 0; x < nu; x++)
+          if (!in_ellipse(m, t, x, v)) out[x] = -3.0f;
     }
     if (v >= 1) { /* row v-1 now has both neighbours computed */
       int y = v - 1;
@@ -180,30 +194,32 @@ static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
   for (int dy = 0; dy <= 1; dy++) {
     for (int dx = 0; dx <= 1; dx++) {
       int x = 2 * c.x + dx, y = 2 * c.y + dy, gx = x - ox, gy = y - oy;
-      if (x >= nu || y >= nv || x < lu || y < lv) continue;
+      if (x >= nu || y >= nv || x < lu || y < lv || !in_ellipse(m, l, x, y)) continue;
       float s = memo[gy * MEMO + gx] = score_at(m, img, l, x, y);
       if (s > b.score) b = (pv__cand){x, y, s};
     }
   }
-  if (b.score < -2.0f) { /* 2p, 2p+1 outside: the image shrank by rounding */
+  if (b.score < -2.0f) { /* 2p, 2p+1 outside the image (shrunk by rounding)
+                           or the region: climb from the nearest place,
+                           scored only where it may be followed */
     b.x = 2 * c.x < nu ? 2 * c.x : nu - 1;
     b.y = 2 * c.y < nv ? 2 * c.y : nv - 1;
     if (b.x < lu) b.x = lu;
     if (b.y < lv) b.y = lv;
-    b.score = score_at(m, img, l, b.x, b.y);
+    b.score = -2.5f;
   }
   for (int step = 0; step < MEMO; step++) {
     pv__cand nb = b;
     for (int y = b.y - 1; y <= b.y + 1; y++)
       for (int x = b.x - 1; x <= b.x + 1; x++) {
         int gx = x - ox, gy = y - oy;
-        if (x < lu || y < lv || x >= nu || y >= nv) continue;
+        if (x < lu || y < lv || x >= nu || y >= nv || !in_ellipse(m, l, x, y)) continue;
         if (gx < 0 || gy < 0 || gx >= MEMO || gy >= MEMO) return b;
         float *s = &memo[gy * MEMO + gx];
         if (*s > 1.5f) *s = score_at(m, img, l, x, y);
         if (*s > nb.score) nb = (pv__cand){x, y, *s};
       }
-    if (nb.x == b.x && nb.y == b.y) break;
+    if (nb.x == b.x && nb.y == b.y && nb.score == b.score) break;
     b = nb;
   }
   return b;

@@ -234,13 +234,13 @@ static pv_point_status locate(pv_sequencer *s, const pv_image *img, double *dx,
   um_to_px(s, r->x_target_um - s->cmd_x, r->y_target_um - s->cmd_y, &ex, &ey);
   ex += cx, ey += cy;
   double rad = s->radius_um / s->p.um_per_px;
-  pv_match_region reg = {ex - rad, ey - rad, ex + rad, ey + rad};
-  int n = pv_matcher_find_in(s->io.matcher, img, &reg, s->matches, MATCHES_MAX);
+  pv_match_region disc = {ex - rad, ey - rad, ex + rad, ey + rad, 1};
+  int n = pv_matcher_find_in(s->io.matcher, img, &disc, s->matches, MATCHES_MAX);
   if (n < 0) {
     pv_snprintf_c(r->error, sizeof r->error, "match: %s", pv_strerror(n));
     return PV_POINT_NO_MATCH;
   }
-  int k = 0; /* keep the disc, best first */
+  int k = 0; /* the disc holds integer placements; keep it for sub-pixel ones */
   for (int i = 0; i < n; i++)
     if (hypot(s->matches[i].x - ex, s->matches[i].y - ey) <= rad) s->matches[k++] = s->matches[i];
   if (k == 0) {
