@@ -105,8 +105,15 @@ typedef struct pv_sim_faults {
 
 typedef struct pv_sentio_server pv_sentio_server;
 typedef struct pv_gv_camera pv_gv_camera;
+struct pv_config; /* probevision/config.h */
 
 /* ---- functions -------------------------------------------------------- */
+
+/* The simulated wafer of a configuration (keys sim.cols .. sim.seed and
+ * camera.um_per_px) as scene parameters, into *w; the key table's ranges
+ * are the scene's, so a checked configuration passes
+ * pv_wafer_params_check. Thread-safe (reads c only). */
+void pv_sim_wafer_params(const struct pv_config *c, pv_wafer_params *w);
 
 /* The simulated camera driver. The scene and truth source are borrowed (must
  * outlive the camera). Returns the driver table and a new driver object. */

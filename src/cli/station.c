@@ -4,28 +4,13 @@
 
 #include "station.h"
 
-static void wafer_params(const pv_config *c, pv_wafer_params *w) {
-  pv_wafer_params_default(w);
-  w->cols = c->sim_cols;
-  w->rows = c->sim_rows;
-  w->pitch_x_um = c->sim_pitch_x_um;
-  w->pitch_y_um = c->sim_pitch_y_um;
-  w->mark_x_um = c->sim_mark_x_um;
-  w->mark_y_um = c->sim_mark_y_um;
-  w->um_per_px = c->camera_um_per_px;
-  w->noise = c->sim_noise;
-  w->gradient = c->sim_gradient;
-  w->blur_px = c->sim_blur_px;
-  w->seed = (uint64_t)c->sim_seed;
-}
-
 /* The simulated wafer of the configuration into st->scene. The key table's
  * ranges are the scene's own (PV_SCENE_*), so this fails only for a
  * configuration whose cross-key rules were not checked; the message then
  * names the wafer parameter, its value and the range. */
 static int create_scene(pv_station *st, const pv_config *c, pv_error *err) {
   pv_wafer_params w;
-  wafer_params(c, &w);
+  pv_sim_wafer_params(c, &w);
   pv_error e;
   int rc = pv_wafer_params_check(&w, &e);
   if (rc < 0)

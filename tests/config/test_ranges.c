@@ -40,21 +40,10 @@ static void config_refuses(const char *key, const char *value, const char *range
     fail_msg("'%s' should name %s and %s", err.msg, key, range);
 }
 
-/* The simulated wafer the program builds from a configuration
- * (src/cli/station.c does the same). */
+/* The simulated wafer the program builds from a configuration. */
 static pv_wafer_params wafer_of(const pv_config *c) {
   pv_wafer_params w;
-  pv_wafer_params_default(&w);
-  w.cols = c->sim_cols;
-  w.rows = c->sim_rows;
-  w.pitch_x_um = c->sim_pitch_x_um;
-  w.pitch_y_um = c->sim_pitch_y_um;
-  w.mark_x_um = c->sim_mark_x_um;
-  w.mark_y_um = c->sim_mark_y_um;
-  w.um_per_px = c->camera_um_per_px;
-  w.noise = c->sim_noise;
-  w.gradient = c->sim_gradient;
-  w.blur_px = c->sim_blur_px;
+  pv_sim_wafer_params(c, &w);
   return w;
 }
 
