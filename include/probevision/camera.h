@@ -27,6 +27,26 @@ extern "C" {
 
 /* ---- types ------------------------------------------------------------ */
 
+/* How frames are acquired (camera.acquisition).
+ * CONTINUOUS: the camera streams at its frame rate; a reader takes the
+ *   newest frame whose exposure provably began after a given time.
+ * SOFTWARE: TriggerMode=On, TriggerSource=Software; nothing is streamed
+ *   until a reader asks for a frame, then the camera thread fires one
+ *   trigger and hands out the frame that trigger produced (by frame id).
+ * AUTO (asked for only): SOFTWARE when the camera can be triggered by
+ *   software, else CONTINUOUS. */
+#define PV_ACQUISITION_MAP(XX)                                                 \
+  XX(AUTO, "auto")                                                             \
+  XX(CONTINUOUS, "continuous")                                                 \
+  XX(SOFTWARE, "software")
+
+typedef enum pv_acquisition {
+#define XX(name, word) PV_ACQUISITION_##name,
+  PV_ACQUISITION_MAP(XX)
+#undef XX
+  PV_ACQUISITION_COUNT
+} pv_acquisition;
+
 typedef struct pv_camera_info {
   int width, height;
   pv_pixfmt format;
@@ -39,6 +59,13 @@ typedef struct pv_camera_info {
    * 0 as fast as possible). */
   int simulated_clock;
   double time_scale;
+  /* In to open: the mode asked for (pv_camera_params.acquisition; AUTO
+   * lets the driver choose). Out: the mode in effect (never AUTO). */
+  pv_acquisition acquisition;
+  int can_trigger;      /* out: the driver and camera have a software
+                           trigger (drv->trigger works) */
+  pv_frame_time time;   /* out: how the exposure of continuous frames is
+                           known (DEVICE, ESTIMATE, TRUTH, ...) */
 } pv_camera_info;
 
 /* Driver-side stream statistics (zeros where a driver has none). */
@@ -60,6 +87,11 @@ typedef struct pv_camera_driver {
    * the truth fields. Must not allocate. */
   int (*grab)(void *self, pv_frame *into, int timeout_ms);
   int (*stop)(void *self);
+  /* Software trigger mode only: fires one trigger now; the frame it
+   * produces is returned by a later grab, with its frame_id. PV_OK, or a
+   * grab-class error (PV_EDISCONNECTED, PV_EFATAL, PV_ETIMEDOUT when the
+   * camera did not take the command). NULL when the driver cannot. */
+  int (*trigger)(void *self);
   void (*close)(void *self);
   void (*get_stats)(void *self, pv_stream_stats *out); /* may be NULL */
   void (*destroy)(void *self); /* frees the driver object */
@@ -72,6 +104,7 @@ typedef struct pv_camera_params {
   int restarts_before_reopen; /* consecutive restarts (default 2) */
   int reopen_backoff_ms;      /* first backoff, doubles (default 200) */
   int reopen_backoff_max_ms;  /* (default 5000) */
+  pv_acquisition acquisition; /* default AUTO */
 } pv_camera_params;
 
 typedef struct pv_camera_counters {
@@ -80,6 +113,11 @@ typedef struct pv_camera_counters {
   uint64_t timeouts, incomplete, disconnected, fatal;
   uint64_t dropped;      /* good frames dropped: no free pool frame */
   uint64_t restarts, reopens;
+  uint64_t triggers;     /* software triggers fired */
+  uint64_t lost_triggers; /* triggers that produced no frame in time */
+  uint64_t stale;        /* frames discarded: they answered no trigger of
+                            the current request (late, or left over) */
+  uint64_t uncertain;    /* frames whose exposure time had no safe bound */
   double fps;            /* published frames per second, recent */
   pv_stream_stats stream;
   int connected;         /* 1 while the driver is open and streaming */
@@ -124,6 +162,24 @@ int pv_camera_create(const pv_camera_driver *drv, void *self,
  * of reader threads. Release the lease with pv_lease_release. */
 int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,
                          int timeout_ms, pv_lease *out);
+
+/* Leases a frame whose exposure provably began after after_ns (monotonic),
+ * waiting up to timeout_ms: the frame to align on after a settle.
+ * CONTINUOUS: the newest frame exposed strictly after after_ns (frames of
+ *   uncertain time are never handed out).
+ * SOFTWARE: asks the camera thread for a new trigger, fired after this call
+ *   began (hence after after_ns when after_ns is not in the future), and
+ *   leases the frame that trigger produced; frames of earlier triggers are
+ *   never handed out.
+ * PV_ETIMEDOUT if none came in time, PV_ECANCELED when the camera is being
+ * destroyed. Thread-safe: any number of reader threads. */
+int pv_camera_frame_after(pv_camera *cam, int64_t after_ns, int timeout_ms,
+                          pv_lease *out);
+
+/* "auto", "continuous", "software"; "?" out of range. Thread-safe. */
+const char *pv_acquisition_name(pv_acquisition a);
+/* Parses one of those words into *out: PV_OK or PV_EPARSE. */
+int pv_acquisition_parse(const char *word, pv_acquisition *out);
 
 /* The camera info from the last open. Thread-safe. */
 void pv_camera_get_info(pv_camera *cam, pv_camera_info *out);

@@ -27,9 +27,33 @@ extern "C" {
 
 /* ---- types ------------------------------------------------------------ */
 
+/* How a frame's exposure_ns is known. A driver sets it on every frame; the
+ * pool never leases a PV_FRAME_TIME_UNCERTAIN frame to a reader waiting for
+ * a frame exposed after a given time. Every kind but UNCERTAIN promises that
+ * exposure_ns is not later than the true start of the exposure (an error is
+ * always early, never late). */
+#define PV_FRAME_TIME_MAP(XX)                                                  \
+  XX(HOST, "host")         /* a host-clock time the driver vouches for */      \
+  XX(TRUTH, "truth")       /* simulator: the exact start of the exposure */    \
+  XX(DEVICE, "device")     /* the camera's timestamp, mapped to the host */    \
+  XX(ESTIMATE, "estimate") /* reception minus exposure and transfer */         \
+  XX(TRIGGER, "trigger")   /* software trigger: the instant it was fired */    \
+  XX(UNCERTAIN, "uncertain") /* no bound known: never used for alignment */
+
+typedef enum pv_frame_time {
+#define XX(name, word) PV_FRAME_TIME_##name,
+  PV_FRAME_TIME_MAP(XX)
+#undef XX
+  PV_FRAME_TIME_COUNT
+} pv_frame_time;
+
 typedef struct pv_frame {
   uint64_t seq;        /* 1, 2, ... in order of publication */
   int64_t exposure_ns; /* start of exposure, monotonic (pv_now_ns clock) */
+  pv_frame_time time;  /* how exposure_ns is known (see above) */
+  uint64_t frame_id;   /* the camera's own frame (block) id; 0 unknown */
+  uint64_t trigger;    /* software trigger mode: the request this frame
+                          answers (1, 2, ...); 0 in continuous mode */
   int width, height, stride;
   pv_pixfmt format;
   size_t size;         /* bytes of image data in data */
@@ -84,12 +108,18 @@ void pv_frame_pool_publish(pv_frame_pool *pool, pv_frame *frame);
 void pv_frame_pool_discard(pv_frame_pool *pool, pv_frame *frame);
 
 /* Reader side. Waits until the latest published frame was exposed strictly
- * after newer_than_ns, then leases it. PV_ETIMEDOUT after timeout_ms (0:
+ * after newer_than_ns and its time is not PV_FRAME_TIME_UNCERTAIN, then
+ * leases it. PV_ETIMEDOUT after timeout_ms (0:
  * only looks; < 0: no deadline), PV_ECANCELED once the pool is closed,
  * PV_EBUSY when PV_FRAME_POOL_MAX_LEASES leases are held already (a reader
  * that does not release them; logged once per pool). *out is zeroed first. */
 int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
                        int timeout_ms, pv_lease *out);
+/* Like pv_frame_pool_wait, for software-triggered frames: waits until the
+ * latest published frame answers trigger request `trigger` or a later one
+ * (frame->trigger >= trigger), then leases it. Same results. */
+int pv_frame_pool_wait_trigger(pv_frame_pool *pool, uint64_t trigger,
+                               int timeout_ms, pv_lease *out);
 /* Releases a lease: PV_OK; on a zeroed lease ({0}, or from a failed wait) a
  * no-op, PV_OK. Sets lease->frame to NULL but keeps what identifies it, so
  * releasing it again, or releasing a copy of a released lease, is detected:
@@ -101,6 +131,9 @@ int pv_lease_release(pv_lease *lease);
  * every waiter has left pv_frame_pool_wait. */
 void pv_frame_pool_close(pv_frame_pool *pool);
 void pv_frame_pool_get_stats(pv_frame_pool *pool, pv_frame_pool_stats *out);
+
+/* "host", "truth", ... for a pv_frame_time; "?" out of range. Thread-safe. */
+const char *pv_frame_time_name(pv_frame_time t);
 
 /* ---- constants -------------------------------------------------------- */
 

@@ -215,6 +215,8 @@ static int arv_open(void *self, pv_camera_info *info, pv_error *err) {
     arv_close(c);
     return rc;
   }
+  c->info.acquisition = PV_ACQUISITION_CONTINUOUS;
+  c->info.time = PV_FRAME_TIME_ESTIMATE;
   *info = c->info;
   pv_info("aravis: opened %s (%s): %dx%d %s, payload %zu bytes, %.1f fps, exposure %.0f us",
           c->info.model, c->p.device[0] ? c->p.device : "first found", c->info.width,
@@ -278,6 +280,9 @@ static int copy_frame(aravis_camera *c, ArvBuffer *b, pv_frame *into) {
   into->exposure_ns = pv__aravis_exposure_start_ns(arv_buffer_get_system_timestamp(b),
                                                    pv_wall_ns(), pv_now_ns(), c->exposure_ns,
                                                    c->latency_ns);
+  into->time = PV_FRAME_TIME_ESTIMATE;
+  into->frame_id = arv_buffer_get_frame_id(b);
+  into->trigger = 0;
   into->has_truth = 0;
   into->truth_x_um = into->truth_y_um = 0;
   return PV_OK;

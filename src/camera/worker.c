@@ -85,6 +85,7 @@ static void log_threads(void) {
 static int open_and_start(pv_camera *cam, pv_error *err) {
   pv_camera_info info;
   memset(&info, 0, sizeof info);
+  info.acquisition = cam->params.acquisition;
   int rc = cam->drv->open(cam->self, &info, err);
   if (rc != PV_OK) return rc;
   if (cam->pool == NULL) {
@@ -358,6 +359,28 @@ int pv_camera_create(const pv_camera_driver *drv, void *self,
   }
   *out = cam;
   return PV_OK;
+}
+
+const char *pv_acquisition_name(pv_acquisition a) {
+  static const char *const names[] = {
+#define XX(name, word) word,
+      PV_ACQUISITION_MAP(XX)
+#undef XX
+  };
+  return (unsigned)a < PV_ACQUISITION_COUNT ? names[a] : "?";
+}
+
+int pv_acquisition_parse(const char *word, pv_acquisition *out) {
+  for (int a = 0; a < PV_ACQUISITION_COUNT; a++)
+    if (word && strcmp(word, pv_acquisition_name((pv_acquisition)a)) == 0) {
+      *out = (pv_acquisition)a;
+      return PV_OK;
+    }
+  return PV_EPARSE;
+}
+
+int pv_camera_frame_after(pv_camera *cam, int64_t after_ns, int timeout_ms, pv_lease *out) {
+  return pv_frame_pool_wait(cam->pool, after_ns, timeout_ms, out);
 }
 
 int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,

@@ -171,9 +171,30 @@ static struct timespec deadline_after_ms(int timeout_ms) {
   return ts;
 }
 
+const char *pv_frame_time_name(pv_frame_time t) {
+  static const char *const names[] = {
+#define XX(name, word) word,
+      PV_FRAME_TIME_MAP(XX)
+#undef XX
+  };
+  return (unsigned)t < PV_FRAME_TIME_COUNT ? names[t] : "?";
+}
+
+/* What a reader waits for: a frame exposed after a time, or one answering
+ * a trigger request. */
+typedef struct wanted {
+  int by_trigger;
+  int64_t newer_than_ns;
+  uint64_t trigger;
+} wanted;
+
+static int is_wanted(const pv_frame *f, const wanted *w) {
+  if (w->by_trigger) return f->trigger >= w->trigger;
+  return f->time != PV_FRAME_TIME_UNCERTAIN && f->exposure_ns > w->newer_than_ns;
+}
+
 /* timeout_ms < 0 waits without a deadline; 0 only looks. */
-int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
-                       int timeout_ms, pv_lease *out) {
+static int wait_for(pv_frame_pool *pool, const wanted *w, int timeout_ms, pv_lease *out) {
   memset(out, 0, sizeof *out);
   struct timespec deadline = deadline_after_ms(timeout_ms > 0 ? timeout_ms : 0);
   int rc = PV_ETIMEDOUT;
@@ -185,7 +206,7 @@ int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
       break;
     }
     int l = pool->latest;
-    if (l >= 0 && pool->frames[l].exposure_ns > newer_than_ns) {
+    if (l >= 0 && is_wanted(&pool->frames[l], w)) {
       if (pool->free_top == 0) {
         rc = PV_EBUSY;
         break;
@@ -221,6 +242,18 @@ int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns,
              "leases (pv_lease_release); no more frames are leased until they come back",
              PV_FRAME_POOL_MAX_LEASES);
   return rc;
+}
+
+int pv_frame_pool_wait(pv_frame_pool *pool, int64_t newer_than_ns, int timeout_ms,
+                       pv_lease *out) {
+  wanted w = {.by_trigger = 0, .newer_than_ns = newer_than_ns};
+  return wait_for(pool, &w, timeout_ms, out);
+}
+
+int pv_frame_pool_wait_trigger(pv_frame_pool *pool, uint64_t trigger, int timeout_ms,
+                               pv_lease *out) {
+  wanted w = {.by_trigger = 1, .trigger = trigger};
+  return wait_for(pool, &w, timeout_ms, out);
 }
 
 int pv_lease_release(pv_lease *lease) {

@@ -129,7 +129,7 @@ static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
   pv_lease lease = {0};
   int rc = 0;
   for (int attempt = 0; attempt <= s->p.frame_retries; attempt++) {
-    rc = pv_camera_wait_frame(s->io.cam, t_settled, s->p.frame_timeout_ms, &lease);
+    rc = pv_camera_frame_after(s->io.cam, t_settled, s->p.frame_timeout_ms, &lease);
     if (rc == 0) break;
     pv_warn("point %" PRId64 ": no frame after the settle within %d ms "
             "(attempt %d of %d): %s", s->res.idx, s->p.frame_timeout_ms,

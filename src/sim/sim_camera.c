@@ -100,6 +100,8 @@ static int sim_open(void *self, pv_camera_info *info, pv_error *err) {
   snprintf(info->model, sizeof info->model, "probevision simulated camera");
   info->simulated_clock = 1; /* timeouts are scaled by speed (sim_grab) */
   info->time_scale = c->p.speed;
+  info->acquisition = PV_ACQUISITION_CONTINUOUS;
+  info->time = PV_FRAME_TIME_TRUTH;
   c->open = 1;
   return PV_OK;
 }
@@ -180,6 +182,9 @@ static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
   into->format = c->p.format;
   into->size = size;
   into->exposure_ns = exposure;
+  into->time = PV_FRAME_TIME_TRUTH;
+  into->frame_id = c->frame_seed;
+  into->trigger = 0;
   into->has_truth = c->truth.position_at != NULL;
   into->truth_x_um = x;
   into->truth_y_um = y;

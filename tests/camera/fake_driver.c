@@ -118,6 +118,9 @@ static int fake_grab(void *self, pv_frame *into, int timeout_ms) {
   into->format = PV_PIXFMT_MONO8;
   into->size = size;
   into->exposure_ns = pv_now_ns();
+  into->time = PV_FRAME_TIME_HOST;
+  into->frame_id = 0;
+  into->trigger = 0;
   into->has_truth = 0;
   return PV_OK;
 }
