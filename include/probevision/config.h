@@ -41,6 +41,9 @@ typedef struct pv_config {
   int camera_width, camera_height;
   pv_pixfmt camera_pixel_format;
   double camera_fps;
+  char camera_acquisition[PV_CONFIG_NAME_CAP];
+  double camera_exposure_us;
+  char camera_mvs_library[PV_CONFIG_PATH_CAP];
   int camera_buffers;
   double camera_um_per_px;
   bool camera_flip_x, camera_flip_y, camera_swap_xy;

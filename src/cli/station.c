@@ -124,6 +124,7 @@ static int new_aravis_camera(const pv_config *c, const pv_camera_driver **drv, v
   ap.format = c->camera_pixel_format;
   ap.fps = c->camera_fps;
   ap.buffers = c->camera_buffers;
+  ap.exposure_us = c->camera_exposure_us;
   return pv_aravis_camera_new(&ap, drv, self, err);
 }
 
@@ -165,6 +166,11 @@ static int open_camera(pv_station *st, const pv_config *c, pv_error *err) {
   cp.restarts_before_reopen = c->camera_restarts_before_reopen;
   cp.reopen_backoff_ms = c->camera_reopen_backoff_ms;
   cp.reopen_backoff_max_ms = c->camera_reopen_backoff_max_ms;
+  if (pv_acquisition_parse(c->camera_acquisition, &cp.acquisition) != PV_OK) {
+    if (drv->destroy) drv->destroy(self);
+    return pv_error_set(err, PV_EINVAL, "camera.acquisition: '%s' is not auto, continuous or "
+                        "software", c->camera_acquisition);
+  }
   rc = pv_camera_create(drv, self, &cp, &st->camera, err);
   if (rc < 0) return rc;
   pv_camera_get_info(st->camera, &st->info);

@@ -46,12 +46,15 @@
 #define V PV_KEY_VOLATILE
 
 const pv__config_key pv__config_keys[] = {
-    STR(camera, driver, "sim", "sim, aravis", 0, "camera driver"),
+    STR(camera, driver, "sim", "sim, aravis, mvs", 0, "camera driver"),
     STR(camera, device, "", NULL, 0, "driver-specific device id (empty: the first found)"),
     INT(camera, width, 2448, 16, PV_IMAGE_MAX_DIM, 0, "image width, pixels"),
     INT(camera, height, 2048, 16, PV_IMAGE_MAX_DIM, 0, "image height, pixels"),
     ENUM(camera, pixel_format, pv_pixfmt, PV__KT_PIXFMT, BayerBG8, 0, "pixel format (GenICam name)"),
     DBL(camera, fps, 16, 0, 1000, 0, "frame rate, frames/s (0: as fast as possible)"),
+    STR(camera, acquisition, "auto", "auto, continuous, software", 0, "software: a trigger per frame after each settle; continuous: streaming; auto: software when the camera has TriggerSoftware"),
+    DBL(camera, exposure_us, 0, 0, 10000000, 0, "exposure time, us (0: leave the camera's); auto exposure is turned off"),
+    STR(camera, mvs_library, "", NULL, 0, "path of libMvCameraControl.so for the mvs driver (empty: $PV_MVS_LIBRARY, then the MVS install paths)"),
     INT(camera, buffers, 4, 2, PV_FRAME_POOL_MAX, 0, "frames in the fixed frame pool"),
     DBL(camera, um_per_px, 1.5, PV_SCENE_UM_PER_PX_MIN, PV_SCENE_UM_PER_PX_MAX, 0, "calibration: stage micrometres per image pixel"),
     BOOL(camera, flip_x, false, 0, "image x runs against stage x"),
