@@ -373,12 +373,12 @@ static int arv_open(void *self, pv_camera_info *info, pv_error *err) {
   pv__aravis_guard_reset(&c->guard);
   c->info.time = c->latch_cmd ? PV_FRAME_TIME_DEVICE : PV_FRAME_TIME_ESTIMATE;
   *info = c->info;
-  pv_info("aravis: opened %s (%s): %dx%d %s, payload %zu bytes, %.1f fps, exposure %.0f us, "
-          "acquisition %s, frame times: %s%s%s", c->info.model,
-          c->p.device[0] ? c->p.device : "first found", c->info.width, c->info.height,
-          pv_pixfmt_name(c->info.format), c->info.payload, c->info.fps,
-          (double)c->exposure_ns / 1e3, pv_acquisition_name(c->info.acquisition),
-          c->latch_cmd ? "device timestamps (" : "estimated from reception",
+  pv_info("aravis: opened %s (%s): %dx%d %s, payload %zu bytes, %.1f fps, exposure %.0f us",
+          c->info.model, c->p.device[0] ? c->p.device : "first found", c->info.width,
+          c->info.height, pv_pixfmt_name(c->info.format), c->info.payload, c->info.fps,
+          (double)c->exposure_ns / 1e3);
+  pv_info("aravis: %s acquisition, frame times %s%s%s", pv_acquisition_name(c->info.acquisition),
+          c->latch_cmd ? "from device timestamps (" : "estimated from reception",
           c->latch_cmd ? c->latch_cmd : "", c->latch_cmd ? ")" : "");
   return PV_OK;
 }
