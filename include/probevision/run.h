@@ -117,6 +117,12 @@ typedef struct pv_point_result {
   char measure_output[PV_MEASURE_OUTPUT_MAX + 1];
   char error[PV_POINT_ERROR_MAX];
   int64_t started_wall_ns, finished_wall_ns;
+  /* The frame of the final alignment decision: the camera's frame id (0:
+   * none, or unknown; stored as NULL) and how long after the last settle
+   * its exposure began, in ms (NAN: no frame; journals older than these
+   * columns read back 0 / NAN). */
+  uint64_t frame_id;
+  double exposure_margin_ms;
 } pv_point_result;
 
 /* ---- journal ---------------------------------------------------------- */

@@ -14,6 +14,12 @@
  *
  * An existing file is accepted only if it is SQLite and its tables have
  * exactly the expected columns; anything else is refused with the path.
+ * Schema versions (PRAGMA user_version): 0 the first one; 1 adds the
+ * points columns frame_id and exposure_margin_ms (the frame of the final
+ * alignment decision). A version-0 file (exactly the first columns) is
+ * migrated at open, in the schema transaction, by ALTER TABLE ... ADD
+ * COLUMN: its rows keep their values (the new columns NULL), so old
+ * journals open and resume.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -32,7 +38,9 @@ static const char *const point_cols[] = {
     "run_id", "idx", "name", "x_target_um", "y_target_um", "x_final_um",
     "y_final_um", "residual_um", "score", "iterations", "status",
     "truth_error_um", "measure_output", "error", "started_at", "finished_at",
-    NULL};
+    "frame_id", "exposure_margin_ms", NULL};
+#define POINT_COLS_V0 16 /* the columns before frame_id */
+#define SCHEMA_VERSION 1
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT,"
@@ -43,6 +51,7 @@ static const char schema_sql[] =
     " x_final_um REAL, y_final_um REAL, residual_um REAL, score REAL,"
     " iterations INTEGER, status TEXT, truth_error_um REAL,"
     " measure_output TEXT, error TEXT, started_at TEXT, finished_at TEXT,"
+    " frame_id INTEGER, exposure_margin_ms REAL,"
     " PRIMARY KEY (run_id, idx));";
 
 enum { ST_COLUMNS, ST_BEGIN_RUN, ST_LAST, ST_RECORDED, ST_RECORD, ST_FINISH,
@@ -56,9 +65,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     "SELECT idx FROM points WHERE run_id = ?1",
     "INSERT INTO points (run_id, idx, name, x_target_um, y_target_um,"
     " x_final_um, y_final_um, residual_um, score, iterations, status,"
-    " truth_error_um, measure_output, error, started_at, finished_at)"
+    " truth_error_um, measure_output, error, started_at, finished_at,"
+    " frame_id, exposure_margin_ms)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16)",
+    " ?15, ?16, ?17, ?18)",
     "UPDATE runs SET status = ?1, finished_at = ?2 WHERE id = ?3",
 };
 
@@ -105,6 +115,38 @@ static int check_columns(pv_journal *j, const char *table,
   return 0;
 }
 
+/* One integer from a query ("SELECT ..."), or -1 on an error. */
+static int64_t query_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Inside the schema transaction: brings a version-0 points table (exactly
+ * the first POINT_COLS_V0 columns, frame_id absent) to the current
+ * version. Any other shape is left to check_columns to refuse. */
+static int migrate(pv_journal *j, pv_error *err) {
+  int64_t cols = query_int(j->db, "SELECT count(*) FROM pragma_table_info('points')");
+  int64_t has = query_int(j->db, "SELECT count(*) FROM pragma_table_info('points')"
+                                 " WHERE name = 'frame_id'");
+  if (cols < 0 || has < 0) return db_error(j, err, PV_EDB, "reading the schema");
+  if (cols == POINT_COLS_V0 && has == 0) {
+    if (sqlite3_exec(j->db, "ALTER TABLE points ADD COLUMN frame_id INTEGER;"
+                            "ALTER TABLE points ADD COLUMN exposure_margin_ms REAL",
+                     NULL, NULL, NULL) != SQLITE_OK)
+      return db_error(j, err, PV_EDB, "adding the frame columns to an older journal");
+    pv_info("%s: journal schema migrated to version %d (points: frame_id, "
+            "exposure_margin_ms)", j->path, SCHEMA_VERSION);
+  }
+  if (query_int(j->db, "PRAGMA user_version") < SCHEMA_VERSION &&
+      sqlite3_exec(j->db, "PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK)
+    return db_error(j, err, PV_EDB, "setting the schema version");
+  return 0;
+}
+
 static int open_db(pv_journal *j, pv_error *err) {
   if (sqlite3_open_v2(j->path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                       NULL) != SQLITE_OK)
@@ -148,6 +190,11 @@ static int open_db(pv_journal *j, pv_error *err) {
     int r = db_error(j, err, PV_EDB, "creating the schema");
     sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
     return r;
+  }
+  int mr = migrate(j, err);
+  if (mr != 0) {
+    sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    return mr;
   }
   if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     return db_error(j, err, PV_EDB, "creating the schema");
@@ -306,6 +353,9 @@ int pv_journal_record(pv_journal *j, int64_t run_id, const pv_point_result *p,
   else sqlite3_bind_null(st, 14);
   bind_time(st, 15, p->started_wall_ns);
   bind_time(st, 16, p->finished_wall_ns);
+  if (p->frame_id != 0) sqlite3_bind_int64(st, 17, (sqlite3_int64)p->frame_id);
+  else sqlite3_bind_null(st, 17);
+  bind_real(st, 18, p->exposure_margin_ms);
   int rc = sqlite3_step(st), r = 0;
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
     r = pv_error_set(err, PV_ECONFLICT,

@@ -3,7 +3,9 @@
  * A separate read-only SQLite connection per call: it never shares the
  * writer's prepared statements or transactions, and WAL lets it read while
  * a run is still recording. Points come back in rowid order, which is the
- * order pv_journal_record inserted them.
+ * order pv_journal_record inserted them. A journal older than the frame
+ * columns (schema version 0, never opened for writing since) is read as
+ * it is: frame_id 0 and exposure_margin_ms NAN.
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -56,6 +58,21 @@ static void read_point(sqlite3_stmt *st, pv_point_result *p) {
   text_col(st, 12, p->error, sizeof p->error);
   p->started_wall_ns = iso_to_ns(sqlite3_column_text(st, 13));
   p->finished_wall_ns = iso_to_ns(sqlite3_column_text(st, 14));
+  p->frame_id = sqlite3_column_type(st, 15) == SQLITE_NULL
+                    ? 0 : (uint64_t)sqlite3_column_int64(st, 15);
+  p->exposure_margin_ms = real_col(st, 16);
+}
+
+/* 1 when the points table has the frame columns (schema version 1). */
+static int has_frame_columns(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int has = 0;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('points')"
+                             " WHERE name = 'frame_id'", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    has = sqlite3_column_int(st, 0) > 0;
+  sqlite3_finalize(st);
+  return has;
 }
 
 int pv_journal_read_run(const char *path, int64_t run_id, pv_run_record *run,
@@ -90,12 +107,17 @@ int pv_journal_read_run(const char *path, int64_t run_id, pv_run_record *run,
   sqlite3_finalize(st);
   st = NULL;
   if (visit == NULL) goto out;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT idx, name, x_target_um, y_target_um, x_final_um, y_final_um,"
-                         " residual_um, score, iterations, status, truth_error_um,"
-                         " measure_output, error, started_at, finished_at"
-                         " FROM points WHERE run_id = ?1 ORDER BY rowid",
-                         -1, &st, NULL) != SQLITE_OK)
+  const char *points_sql =
+      has_frame_columns(db)
+          ? "SELECT idx, name, x_target_um, y_target_um, x_final_um, y_final_um,"
+            " residual_um, score, iterations, status, truth_error_um,"
+            " measure_output, error, started_at, finished_at, frame_id, exposure_margin_ms"
+            " FROM points WHERE run_id = ?1 ORDER BY rowid"
+          : "SELECT idx, name, x_target_um, y_target_um, x_final_um, y_final_um,"
+            " residual_um, score, iterations, status, truth_error_um,"
+            " measure_output, error, started_at, finished_at, NULL, NULL"
+            " FROM points WHERE run_id = ?1 ORDER BY rowid";
+  if (sqlite3_prepare_v2(db, points_sql, -1, &st, NULL) != SQLITE_OK)
     goto db_error;
   sqlite3_bind_int64(st, 1, run->id);
   p = malloc(sizeof *p);

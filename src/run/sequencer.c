@@ -152,6 +152,9 @@ static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
     int64_t margin = f->exposure_ns - t_settled;
     if (s->frames == 0 || margin < s->min_margin_ns) s->min_margin_ns = margin;
     s->frames++;
+    /* the last frame of a point is its final decision's: journalled */
+    s->res.frame_id = f->frame_id;
+    s->res.exposure_margin_ms = (double)margin / 1e6;
   } else {
     pv_snprintf_c(s->res.error, sizeof s->res.error,
              "camera: unusable frame %" PRIu64 " (%dx%d %s): %s", f->seq,
@@ -333,6 +336,7 @@ static void run_point(pv_sequencer *s, int pos, const pv_target *t) {
   r->y_target_um = t->y_um;
   r->x_final_um = r->y_final_um = r->residual_um = r->score = NAN;
   r->truth_error_um = NAN;
+  r->exposure_margin_ms = NAN;
   r->started_wall_ns = pv_wall_ns();
 
   int64_t t_settled = 0;
