@@ -144,6 +144,26 @@ typedef struct pv_aravis_camera_params {
                          the payload at GigE wire speed + 2 ms (default) */
 } pv_aravis_camera_params;
 
+/* Hikvision (Hikrobot) GigE and USB3 cameras through the vendor's MVS SDK,
+ * libMvCameraControl.so, loaded at run time (see pv_mvs_camera_new). */
+typedef struct pv_mvs_camera_params {
+  char device[256];   /* serial number or IP address; "" = first found */
+  char library[1024]; /* path of libMvCameraControl.so; "" = $PV_MVS_LIBRARY,
+                         then /opt/MVS/lib/64, /opt/MVS/lib/aarch64, then
+                         the loader's search path */
+  int width, height;  /* region; 0 = the camera's current one; clamped */
+  int centre;         /* 1: region centred on the sensor; 0: at (0, 0) */
+  pv_pixfmt format;   /* default BAYER_BG8 */
+  double fps;         /* AcquisitionFrameRate; 0 = leave the camera's */
+  double exposure_us; /* ExposureTime; 0 = leave the camera's (auto
+                         exposure is turned off either way) */
+  int packet_size;    /* GigE: 0 = the SDK's optimal size, else bytes */
+  int nodes;          /* SDK image buffers (MV_CC_SetImageNodeNum, default 4) */
+  int latency_us;     /* readout + transfer allowance of the host-clock
+                         exposure estimate; -1 = from the payload at GigE
+                         wire speed + 2 ms (default) */
+} pv_mvs_camera_params;
+
 /* ---- functions -------------------------------------------------------- */
 
 void pv_camera_params_default(pv_camera_params *p);
@@ -203,6 +223,20 @@ void pv_aravis_camera_params_default(pv_aravis_camera_params *p);
 int pv_aravis_camera_new(const pv_aravis_camera_params *p,
                          const pv_camera_driver **drv, void **self,
                          pv_error *err);
+
+/* The mvs driver (Hikvision MVS SDK). Loads libMvCameraControl.so now
+ * (camera.mvs_library / p->library, $PV_MVS_LIBRARY, the MVS install
+ * folders, the plain soname; the library is unloaded by drv->destroy) and
+ * returns the driver table and a new driver object (owned by the caller
+ * until handed to pv_camera_create). The camera is only contacted at open,
+ * on the camera thread. PV_EINVAL for bad parameters (err names the
+ * field); PV_ENOTFOUND when the library is nowhere (err lists every place
+ * tried and what to install); PV_EUNSUPPORTED for a library without the
+ * needed entry points. Not thread-safe against itself (dlopen of one
+ * library). */
+void pv_mvs_camera_params_default(pv_mvs_camera_params *p);
+int pv_mvs_camera_new(const pv_mvs_camera_params *p, const pv_camera_driver **drv,
+                      void **self, pv_error *err);
 
 #ifdef __cplusplus
 }

@@ -47,7 +47,9 @@ int pv_cli_config_add_camera(pv_cli_config *cc, const char *spec) {
   int rc = strcmp(spec, "sim") == 0 ? pv_cli_config_add(cc, "--camera", "camera.driver", "sim")
                                     : add_spec(cc, "--camera", spec, "aravis", 0,
                                                "camera.driver", "camera.device");
-  return rc > 0 ? fail(cc, "--camera: '%s' is not sim, aravis or aravis:ID", spec) : rc;
+  if (rc > 0) rc = add_spec(cc, "--camera", spec, "mvs", 0, "camera.driver", "camera.device");
+  return rc > 0 ? fail(cc, "--camera: '%s' is not sim, aravis, aravis:ID, mvs or "
+                       "mvs:SERIAL|IP", spec) : rc;
 }
 
 int pv_cli_config_add_stage(pv_cli_config *cc, const char *spec) {

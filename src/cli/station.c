@@ -23,16 +23,16 @@ static int create_scene(pv_station *st, const pv_config *c, pv_error *err) {
 
 /* Camera drivers of this build. */
 #ifdef PV_HAVE_ARAVIS
-static const char camera_drivers_built[] = "the 'sim' and 'aravis' cameras";
+static const char camera_drivers_built[] = "the 'sim', 'aravis' and 'mvs' cameras";
 #else
-static const char camera_drivers_built[] = "only the 'sim' camera (built without Aravis)";
+static const char camera_drivers_built[] = "the 'sim' and 'mvs' cameras (built without Aravis)";
 #endif
 
 static int camera_driver_known(const char *name) {
 #ifdef PV_HAVE_ARAVIS
   if (strcmp(name, "aravis") == 0) return 1;
 #endif
-  return strcmp(name, "sim") == 0;
+  return strcmp(name, "sim") == 0 || strcmp(name, "mvs") == 0;
 }
 
 int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err) {
@@ -128,6 +128,23 @@ static int new_aravis_camera(const pv_config *c, const pv_camera_driver **drv, v
   return pv_aravis_camera_new(&ap, drv, self, err);
 }
 
+/* The mvs driver object (Hikvision MVS SDK, loaded now from
+ * camera.mvs_library, $PV_MVS_LIBRARY or the MVS install paths) for
+ * camera.device (serial number or IP address) and the region and format. */
+static int new_mvs_camera(const pv_config *c, const pv_camera_driver **drv, void **self,
+                          pv_error *err) {
+  pv_mvs_camera_params mp;
+  pv_mvs_camera_params_default(&mp);
+  snprintf(mp.device, sizeof mp.device, "%s", c->camera_device);
+  snprintf(mp.library, sizeof mp.library, "%s", c->camera_mvs_library);
+  mp.width = c->camera_width;
+  mp.height = c->camera_height;
+  mp.format = c->camera_pixel_format;
+  mp.fps = c->camera_fps;
+  mp.exposure_us = c->camera_exposure_us;
+  return pv_mvs_camera_new(&mp, drv, self, err);
+}
+
 /* The simulated camera driver object, rendering the scene at the simulated
  * stage's true position (at (0, 0) without a stage). */
 static int new_sim_camera(const pv_station *st, const pv_config *c,
@@ -156,6 +173,7 @@ static int open_camera(pv_station *st, const pv_config *c, pv_error *err) {
   const pv_camera_driver *drv;
   void *self;
   int rc = strcmp(c->camera_driver, "aravis") == 0 ? new_aravis_camera(c, &drv, &self, err)
+           : strcmp(c->camera_driver, "mvs") == 0  ? new_mvs_camera(c, &drv, &self, err)
                                                    : new_sim_camera(st, c, &drv, &self, err);
   if (rc < 0) return rc;
   pv_camera_params cp;
