@@ -100,6 +100,11 @@ typedef struct pv_sim_faults {
   double stage_timeout; /* "stage-timeout:P": a move reply delayed past the
                            client's timeout, prob. P */
   double stage_error;   /* "stage-error:P": a move answered with an error */
+  double leader_delay_ms; /* "leader-delay:MS": the GigE Vision camera sends
+                             each frame's leader MS ms after its exposure
+                             ended (a readout longer than any model) */
+  double queue_frames;  /* "queue:N" (1..8): the GigE Vision camera holds N
+                           frames and sends them together */
   uint64_t seed;
 } pv_sim_faults;
 
@@ -151,6 +156,33 @@ int pv_gv_camera_start(const char *address, const char *serial,
                        const pv_sim_faults *faults, pv_gv_camera **out,
                        pv_error *err);
 void pv_gv_camera_stop(pv_gv_camera *cam); /* accepts NULL */
+
+/* More of the GigE Vision camera: a sensor size (0: 2448 x 2048), a truth
+ * log (one CSV line per frame sent, with a header: block_id,
+ * exposure_start_ns, exposure_end_ns (pv_now_ns), device_timestamp (ticks),
+ * x_um, y_um (truth at the exposure start), settled (1 if `stage` was
+ * settled during the whole exposure, 0 if not, -1 without a stage)). The
+ * stage (a simulated one, pv_sim_stage_create) is borrowed. */
+typedef struct pv_gv_camera_options {
+  int sensor_width, sensor_height;
+  const char *truth_log; /* path, NULL: none */
+  pv_stage *stage;       /* for `settled`; NULL: unknown */
+} pv_gv_camera_options;
+int pv_gv_camera_start_opts(const char *address, const char *serial, const pv_scene *scene,
+                            pv_truth_source truth, const pv_sim_faults *faults,
+                            const pv_gv_camera_options *opts, pv_gv_camera **out,
+                            pv_error *err);
+
+/* The camera's device clock: it ticks at 1 GHz and reads pv_now_ns() + this
+ * offset (random, chosen at start; tests use it to check timestamps).
+ * Thread-safe. */
+int64_t pv_gv_camera_clock_offset_ns(pv_gv_camera *cam);
+
+/* 1 if the simulated stage was settled (not moving and past its settle
+ * time) during the whole of [t0_ns, t1_ns], 0 if not, -1 if st is not a
+ * simulated stage. Exact for intervals ending after the start of the move
+ * before the last one. Thread-safe. */
+int pv_sim_stage_settled_during(pv_stage *st, int64_t t0_ns, int64_t t1_ns);
 
 #ifdef __cplusplus
 }

@@ -46,6 +46,7 @@ typedef struct sim_stage {
   double from_x, from_y;     /* true position at t_start */
   double to_x, to_y;         /* true position from t_end on */
   int64_t t_start, t_end, t_settled;
+  int64_t prev_settled;      /* t_settled of the move before (settled_during) */
   int last_dir[2];           /* -1, 0 (never moved), +1 per axis */
 } sim_stage;
 
@@ -129,6 +130,7 @@ static int move_to(sim_stage *s, double x, double y, pv_error *err) {
   s->to_y = y + (s->to_y - s->cmd_y) * keep + ey;
   s->cmd_x = x;
   s->cmd_y = y;
+  s->prev_settled = s->t_settled;
   s->t_start = now;
   if (p->speed > 0) {
     double travel_s = p->speed_um_s > 0 ? len / p->speed_um_s : 0;
@@ -229,6 +231,18 @@ int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out) {
   s->rng = p->seed;
   pthread_mutex_init(&s->mu, NULL);
   return pv_stage_create(&sim_driver, s, out);
+}
+
+/* Not a simulated stage: -1 (unknown). */
+int pv_sim_stage_settled_during(pv_stage *st, int64_t t0_ns, int64_t t1_ns) {
+  sim_stage *s = pv_stage_driver_self(st, &sim_driver);
+  if (s == NULL) return -1;
+  pthread_mutex_lock(&s->mu);
+  /* within the last segment: settled from t_settled; before it (the stage
+   * sat at `from` since the previous move settled): from prev_settled */
+  int ok = t1_ns < s->t_start ? t0_ns >= s->prev_settled : t0_ns >= s->t_settled;
+  pthread_mutex_unlock(&s->mu);
+  return ok;
 }
 
 /* A stage that is not simulated has no truth: {NULL, NULL}. */
