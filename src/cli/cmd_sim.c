@@ -1,11 +1,12 @@
 /* probevision sim: the station simulator on the network. One process serves
- * a GigE Vision camera (Aravis's fake GV camera rendering the simulated
- * wafer at the simulated stage's true position) and the SENTIO
+ * a GigE Vision camera (probevision's own device, src/sim/gv_*.c, rendering
+ * the simulated wafer at the simulated stage's true position at each
+ * exposure start) and the SENTIO
  * remote-command subset for that stage on a TCP port, with optional faults,
  * until SIGINT or SIGTERM.
  *
  * Signals: SIGINT and SIGTERM are blocked before any thread starts (so every
- * thread, ours, Aravis's and GLib's, inherits the mask) and the main thread
+ * thread inherits the mask) and the main thread
  * waits for them with sigwait; it then stops the camera and the server. */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +27,7 @@
 static const char usage[] =
     "usage: probevision sim [--address ADDR] [--stage-port PORT] [--serial NAME]\n"
     "                       [--fault SPEC]... [--config FILE] [--speed X]\n"
+    "                       [--truth-log FILE]\n"
     "  --address ADDR     interface address of both servers (default 127.0.0.1); the\n"
     "                     camera answers GVCP on ADDR:3956, so one simulator per address\n"
     "  --stage-port PORT  TCP port of the SENTIO server (default 35555; 0: any free)\n"
@@ -37,25 +39,31 @@ static const char usage[] =
     "                       packet-loss:R    R of every 1000 GVSP packets lost\n"
     "                       disconnect:T     camera gone for T s, once, 4 s after the first\n"
     "                                        frame (or after the end of the stall)\n"
+    "                       leader-delay:MS  each frame's leader leaves MS ms after its\n"
+    "                                        exposure ended (a readout longer than any model)\n"
+    "                       queue:N          the camera holds N frames (1..8) and sends them\n"
+    "                                        together: arrival times say little of exposure\n"
     "                       stage-timeout:P  a move reply delayed past the client's timeout\n"
     "                       stage-error:P    a move answered with an error\n"
     "                       seed:N           seed of the fault choices (default sim.seed)\n"
-    "                     P in [0,1], T in (0,3600] seconds, R in [0,1000]\n"
+    "                     P in [0,1], T in (0,3600] seconds, R in [0,1000], MS in (0,10000]\n"
     "  --config FILE      INI configuration: the [sim] wafer and [stage] keys apply\n"
     "  --speed X          time scale of the simulated stage (sim.speed)\n"
+    "  --truth-log FILE   one CSV line per frame the camera sent (header first):\n"
+    "                     block_id,exposure_start_ns,exposure_end_ns (monotonic clock),\n"
+    "                     device_timestamp (1 GHz ticks),x_um,y_um (stage at exposure\n"
+    "                     start),settled (1: stage settled during the whole exposure)\n"
     "Runs until SIGINT or SIGTERM, then stops both servers and exits 0.\n"
-#ifdef PV_HAVE_ARAVIS
-    "GigE Vision camera: available (built with Aravis)\n";
-#else
-    "GigE Vision camera: unavailable (built without Aravis)\n";
-#endif
+    "The camera: 2448 x 2048 sensor, Mono8 and 8-bit Bayer, AcquisitionMode Continuous,\n"
+    "SingleFrame, MultiFrame, TriggerMode/TriggerSource=Software, ExposureTime, frame\n"
+    "timestamps of the exposure start on a 1 GHz device clock (GevTimestampControlLatch).\n";
 
 static int usage_error(const char *fmt, const char *arg) {
   return pv_cli_usage_error("sim", usage, fmt, arg);
 }
 
 typedef struct sim_options {
-  const char *address, *serial;
+  const char *address, *serial, *truth_log;
   int port;
   pv_sim_faults faults;
   int seed_given;
@@ -69,6 +77,7 @@ static int parse(int argc, char **argv, sim_options *opt, pv_config *c) {
       {"address", required_argument, 0, 'a'}, {"stage-port", required_argument, 0, 'p'},
       {"serial", required_argument, 0, 's'},  {"fault", required_argument, 0, 'f'},
       {"config", required_argument, 0, 'c'},  {"speed", required_argument, 0, 'x'},
+      {"truth-log", required_argument, 0, 't'},
       {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
   memset(opt, 0, sizeof *opt);
   pv_cli_config cc = {.cmd = "sim"};
@@ -106,6 +115,7 @@ static int parse(int argc, char **argv, sim_options *opt, pv_config *c) {
         opt->fault_spec[opt->nfaults++] = optarg;
         break;
       case 'c': cc.path = optarg; break;
+      case 't': opt->truth_log = optarg; break;
       case 'x':
         if (pv_cli_config_add(&cc, "--speed", "sim.speed", optarg) < 0) return PV_EXIT_USAGE;
         break;
@@ -147,8 +157,9 @@ int pv_cli_sim(int argc, char **argv) {
     pv_error("sim: SENTIO server on %s:%d: %s", opt.address, opt.port, err.msg);
     goto out;
   }
-  if (pv_gv_camera_start(opt.address, opt.serial, st.scene, pv_sim_stage_truth(st.stage),
-                         &opt.faults, &cam, &err) < 0) {
+  pv_gv_camera_options gopt = {.truth_log = opt.truth_log, .stage = st.stage};
+  if (pv_gv_camera_start_opts(opt.address, opt.serial, st.scene, pv_sim_stage_truth(st.stage),
+                              &opt.faults, &gopt, &cam, &err) < 0) {
     pv_error("sim: %s", err.msg);
     goto out;
   }

@@ -9,7 +9,7 @@
 
 #define MAX_SECONDS 3600.0
 
-enum kind { PROBABILITY, SECONDS, PER_THOUSAND, SEED };
+enum kind { PROBABILITY, SECONDS, PER_THOUSAND, MILLISECONDS, FRAMES, SEED };
 
 static const struct {
   const char *name;
@@ -22,13 +22,16 @@ static const struct {
     {"disconnect", SECONDS, offsetof(pv_sim_faults, disconnect_s)},
     {"stage-timeout", PROBABILITY, offsetof(pv_sim_faults, stage_timeout)},
     {"stage-error", PROBABILITY, offsetof(pv_sim_faults, stage_error)},
+    {"leader-delay", MILLISECONDS, offsetof(pv_sim_faults, leader_delay_ms)},
+    {"queue", FRAMES, offsetof(pv_sim_faults, queue_frames)},
     {"seed", SEED, 0},
 };
 
 static const char allowed[] =
-    "nodata:P, stall:T, packet-loss:R, disconnect:T, stage-timeout:P, "
-    "stage-error:P or seed:N (P a probability in [0,1], T seconds in (0,3600], "
-    "R packets per thousand in [0,1000], N a non-negative integer)";
+    "nodata:P, stall:T, packet-loss:R, disconnect:T, leader-delay:MS, queue:N, "
+    "stage-timeout:P, stage-error:P or seed:N (P a probability in [0,1], T seconds in "
+    "(0,3600], R packets per thousand in [0,1000], MS milliseconds in (0,10000], N frames "
+    "1 to 8 for queue, a non-negative integer for seed)";
 
 static int range_error(pv_error *err, const char *spec, const char *what) {
   return pv_error_set(err, PV_EPARSE, "fault '%s': the value must be %s", spec, what);
@@ -67,6 +70,12 @@ int pv_sim_fault_parse(const char *spec, pv_sim_faults *f, pv_error *err) {
       break;
     case PER_THOUSAND:
       if (!(v >= 0 && v <= 1000)) return range_error(err, spec, "per thousand in [0,1000]");
+      break;
+    case MILLISECONDS:
+      if (!(v > 0 && v <= 10000)) return range_error(err, spec, "milliseconds in (0,10000]");
+      break;
+    case FRAMES:
+      if (!(v >= 1 && v <= 8 && v == floor(v))) return range_error(err, spec, "1 to 8 frames");
       break;
     case SEED:
       break;
