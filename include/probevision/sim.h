@@ -65,6 +65,10 @@ typedef struct pv_sim_camera_params {
                           it for disconnect_s s (after the stall, if any:
                           again 2 * fps frames after it ended) */
   uint64_t seed;
+  /* Software trigger (acquisition AUTO or SOFTWARE asked at open): the
+   * exposure starts this long after trigger() (scaled by speed; default
+   * 50 us). */
+  double trigger_latency_us;
 } pv_sim_camera_params;
 
 /* GigE Vision payload per packet of the simulated camera (1500-byte MTU
@@ -126,6 +130,17 @@ void pv_sim_camera_params_default(pv_sim_camera_params *p);
 int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
                       pv_truth_source truth, const pv_camera_driver **drv,
                       void **self);
+
+/* The simulated camera's record of frame `frame_id` (one of its last
+ * PV_SIM_CAMERA_RECORDS exposures): when the software trigger that
+ * produced it was fired (0 in continuous mode) and when its exposure
+ * began, both pv_now_ns times. self: the object pv_sim_camera_new made
+ * (alive until the camera that owns it is destroyed). PV_ENOTFOUND when
+ * the frame is unknown or too old. Thread-safe (for tests checking what a
+ * running camera delivered). */
+#define PV_SIM_CAMERA_RECORDS 1024
+int pv_sim_camera_frame_record(void *self, uint64_t frame_id, int64_t *fired_ns,
+                               int64_t *exposure_ns);
 
 /* The simulated stage. Its truth source (for the simulated camera) stays
  * valid until the stage is destroyed and is thread-safe. */

@@ -3,18 +3,41 @@
  * States of the thread:
  *   STARTING  first open + pool allocation + start; the result is handed to
  *             pv_camera_create through `ready` (create waits for it);
- *   STREAMING acquire a pool frame (or, if every frame is leased, the
- *             scratch frame allocated at the first open), grab into it,
- *             classify the result, publish good frames;
- *   RECOVERING consecutive timeouts reaching retries_before_restart restart
- *             the stream (stop + start); once restarts_before_reopen restarts
- *             happened without a good frame in between, or on a
- *             disconnected / fatal result, or when a restart fails, the
- *             driver is closed and reopened with exponential backoff until
- *             it works or the camera is destroyed;
+ *   STREAMING (continuous mode) acquire a pool frame (or, if every frame is
+ *             leased, the scratch frame allocated at the first open), grab
+ *             into it, classify the result, publish good frames;
+ *   WAITING   (software mode) nothing is grabbed until a reader takes a
+ *             request number r (pv_camera_frame_after); then SERVING;
+ *   SERVING   (software mode, worker_trigger.c) for the newest request r:
+ *             drain what the driver still holds (stale), fire one trigger,
+ *             grab until a frame with a frame id beyond every id seen before
+ *             the fire comes, mark it frame->trigger = r and publish it;
+ *             a trigger without a frame in time is a lost trigger (a
+ *             timeout), and the next fire is preceded by a stream restart;
+ *   RECOVERING consecutive timeouts (grab timeouts, lost triggers) reaching
+ *             retries_before_restart restart the stream (stop + start);
+ *             once restarts_before_reopen restarts happened without a good
+ *             frame in between, or on a disconnected / fatal result, or when
+ *             a restart fails, the driver is closed and reopened with
+ *             exponential backoff until it works or the camera is destroyed;
+ *             software requests wait meanwhile (bounded by their timeout);
  *   STOPPING  stop + close the driver, exit. pv_camera_destroy then destroys
  *             the driver object and frees the pool.
  * A good frame resets the consecutive-timeout and restart counts.
+ *
+ * Mode: the driver's open says which mode is in effect (info.acquisition
+ * out). A driver that leaves it AUTO streams: CONTINUOUS. SOFTWARE asked of
+ * a driver without a trigger (no drv->trigger, can_trigger 0, or it chose
+ * CONTINUOUS) is an open error naming the driver; AUTO lets it choose.
+ *
+ * Invariants of software mode (why a frame answers its request): every
+ * frame handed out for request r was produced by a trigger fired after r
+ * was taken (its id is beyond all ids seen before that fire, and frames
+ * left from earlier triggers were drained and discarded); frame->trigger is
+ * set only by this thread; requests are served newest first, and a frame
+ * answering r also answers every earlier request (its trigger was fired
+ * after they were taken too). Its exposure_ns is never before the fire
+ * (the fire time is a lower bound of the exposure start).
  *
  * Incidents: each escalation raises one whose cause is the class of the
  * status that led to it (incident_cause: timeout, disconnected, fatal),
@@ -24,8 +47,9 @@
  *
  * Memory: the pool (payload-sized frames) and one scratch frame are
  * allocated at the first open and reused on every reopen; the streaming
- * loop allocates nothing. Counters and info live under `mu`; the stop flag
- * is atomic so the loop can poll it without the lock.
+ * and serving loops allocate nothing. Counters, info and the request number
+ * live under `mu`; the stop flag is atomic so the loop can poll it without
+ * the lock.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,31 +58,7 @@
 #include <time.h>
 
 #include "probevision/camera.h"
-#include "rate.h"
-
-struct pv_camera {
-  const pv_camera_driver *drv;
-  void *self;
-  pv_camera_params params;
-  pthread_t thread;
-  atomic_int stop;
-
-  pthread_mutex_t mu;      /* guards everything below */
-  pthread_cond_t cv;       /* CLOCK_MONOTONIC: ready, and wakes backoff */
-  int ready;               /* the first open finished (status below) */
-  int start_status;
-  pv_error start_err;
-  pv_camera_info info;
-  pv_camera_counters counters;
-  pv__rate rate;
-
-  /* camera thread only */
-  pv_frame_pool *pool;     /* set before `ready`, freed by destroy */
-  pv_frame scratch;        /* grab target when no pool frame is free */
-  int streaming;           /* started and not stopped since */
-  int consecutive_timeouts;
-  int consecutive_restarts;
-};
+#include "worker_internal.h"
 
 void pv_camera_params_default(pv_camera_params *p) {
   *p = (pv_camera_params){.buffers = 4, .grab_timeout_ms = 1000,
@@ -80,6 +80,26 @@ static void log_threads(void) {
   pv_warn("camera: threads: %s", list);
 }
 
+/* The mode in effect after an open (see the file comment): AUTO left by
+ * the driver is CONTINUOUS; SOFTWARE needs a trigger. PV_EUNSUPPORTED with
+ * the driver named when SOFTWARE was asked of a driver that cannot. */
+static int settle_mode(pv_camera *cam, pv_camera_info *info, pv_error *err) {
+  int can = cam->drv->trigger != NULL && info->can_trigger;
+  if (info->acquisition != PV_ACQUISITION_SOFTWARE)
+    info->acquisition = PV_ACQUISITION_CONTINUOUS;
+  else if (!can)
+    return pv_error_set(err, PV_EUNSUPPORTED, "camera %s: the driver reports software "
+                        "trigger mode but has no software trigger", cam->drv->name);
+  if (cam->params.acquisition == PV_ACQUISITION_SOFTWARE &&
+      info->acquisition != PV_ACQUISITION_SOFTWARE)
+    return pv_error_set(err, PV_EUNSUPPORTED, "camera %s: camera.acquisition = software, "
+                        "but this camera or driver has no software trigger (%s); use "
+                        "continuous or auto", cam->drv->name,
+                        cam->drv->trigger == NULL ? "the driver cannot fire one"
+                                                  : "TriggerSoftware not available");
+  return PV_OK;
+}
+
 /* Opens and starts the driver; at the first open allocates the pool and the
  * scratch frame. */
 static int open_and_start(pv_camera *cam, pv_error *err) {
@@ -88,6 +108,11 @@ static int open_and_start(pv_camera *cam, pv_error *err) {
   info.acquisition = cam->params.acquisition;
   int rc = cam->drv->open(cam->self, &info, err);
   if (rc != PV_OK) return rc;
+  rc = settle_mode(cam, &info, err);
+  if (rc != PV_OK) {
+    cam->drv->close(cam->self);
+    return rc;
+  }
   if (cam->pool == NULL) {
     rc = pv_frame_pool_create(cam->params.buffers, info.payload, &cam->pool);
     cam->scratch.data = rc == PV_OK ? malloc(info.payload) : NULL;
@@ -109,6 +134,9 @@ static int open_and_start(pv_camera *cam, pv_error *err) {
   }
   rc = cam->drv->start(cam->self);
   cam->streaming = rc == PV_OK;
+  cam->stream_starts++;
+  cam->highest_id = 0;
+  cam->need_flush = 0;
   if (rc != PV_OK) {
     cam->drv->close(cam->self);
     return pv_error_set(err, rc, "camera %s: start failed: %s",
@@ -146,7 +174,7 @@ static void backoff_sleep(pv_camera *cam, int ms) {
 /* Closes the driver and reopens it with exponential backoff, until it works
  * or the camera is stopped. status: the result that made it necessary (its
  * class is the incident's cause); why: the same in words. */
-static void reopen(pv_camera *cam, int status, const char *why) {
+void pv__camera_reopen(pv_camera *cam, int status, const char *why) {
   const char *cause = incident_cause(status);
   pv_warn("camera %s: reconnecting: %s (%s)", cam->drv->name, why, pv_status_name(status));
   pv_incident_raise(cause, "camera %s: %s (%s); closed it, reopening with backoff from %d ms",
@@ -200,7 +228,7 @@ static void timeout_words(const pv_camera *cam, char *buf, size_t cap) {
 static void escalate_timeouts(pv_camera *cam) {
   cam->consecutive_timeouts = 0;
   if (cam->consecutive_restarts >= cam->params.restarts_before_reopen) {
-    reopen(cam, PV_ETIMEDOUT, "stream restarts did not bring frames back");
+    pv__camera_reopen(cam, PV_ETIMEDOUT, "stream restarts did not bring frames back");
     return;
   }
   cam->consecutive_restarts++;
@@ -219,30 +247,28 @@ static void escalate_timeouts(pv_camera *cam) {
                     cam->drv->name, cam->consecutive_restarts,
                     cam->params.restarts_before_reopen);
   log_threads();
-  cam->drv->stop(cam->self);
-  int rc = cam->drv->start(cam->self);
-  cam->streaming = rc == PV_OK;
-  if (rc != PV_OK) reopen(cam, rc, "stream restart failed");
+  int rc = pv__camera_restart_stream(cam);
+  if (rc != PV_OK) pv__camera_reopen(cam, rc, "stream restart failed");
 }
 
-/* One grab and its classification. */
-static void grab_once(pv_camera *cam) {
-  pv_frame *f = pv_frame_pool_acquire(cam->pool);
-  int scratch = f == NULL;
-  if (scratch) f = &cam->scratch;
-  int rc = cam->drv->grab(cam->self, f, cam->params.grab_timeout_ms);
-  if (rc == PV_OK && !scratch) {
-    pv_frame_pool_publish(cam->pool, f);
-  } else if (!scratch) {
-    pv_frame_pool_discard(cam->pool, f);
-  }
+int pv__camera_restart_stream(pv_camera *cam) {
+  if (cam->streaming) cam->drv->stop(cam->self);
+  int rc = cam->drv->start(cam->self);
+  cam->streaming = rc == PV_OK;
+  cam->stream_starts++;
+  cam->highest_id = 0; /* ids may start again; the drain sees what is left */
+  cam->need_flush = 0;
+  return rc;
+}
+
+void pv__camera_count(pv_camera *cam, int rc, int dropped) {
   int64_t now = pv_now_ns();
   pthread_mutex_lock(&cam->mu);
   pv_camera_counters *c = &cam->counters;
   c->frames++;
   switch (rc) {
   case PV_OK:
-    if (scratch) c->dropped++;
+    if (dropped) c->dropped++;
     else {
       c->ok++;
       pv__rate_add(&cam->rate, now);
@@ -255,9 +281,11 @@ static void grab_once(pv_camera *cam) {
   }
   if (cam->drv->get_stats) cam->drv->get_stats(cam->self, &c->stream);
   pthread_mutex_unlock(&cam->mu);
+}
 
+void pv__camera_escalate(pv_camera *cam, int rc) {
   if (rc == PV_OK) {
-    if (cam->consecutive_restarts > 0 && !scratch)
+    if (cam->consecutive_restarts > 0)
       pv_incident_recovered(incident_cause(PV_ETIMEDOUT),
                             "camera %s: recovered: frames are back after the stream restart",
                             cam->drv->name);
@@ -267,11 +295,42 @@ static void grab_once(pv_camera *cam) {
     if (++cam->consecutive_timeouts >= cam->params.retries_before_restart)
       escalate_timeouts(cam);
   } else if (rc == PV_EDISCONNECTED) {
-    reopen(cam, rc, "device disconnected");
+    pv__camera_reopen(cam, rc, "device disconnected");
   } else if (rc != PV_EINCOMPLETE) {
     pv_warn("camera %s: grab failed: %s", cam->drv->name, pv_status_name(rc));
-    reopen(cam, rc, "fatal device error");
+    pv__camera_reopen(cam, rc, "fatal device error");
   }
+}
+
+/* Continuous mode: one grab, its classification and what follows. A frame
+ * whose time the driver could not bound (UNCERTAIN) is published (grab
+ * shows it) and counted, but the pool never leases it for a time wait. */
+static void grab_once(pv_camera *cam) {
+  pv_frame *f = pv_frame_pool_acquire(cam->pool);
+  int scratch = f == NULL;
+  if (scratch) f = &cam->scratch;
+  int rc = cam->drv->grab(cam->self, f, cam->params.grab_timeout_ms);
+  int uncertain = rc == PV_OK && f->time == PV_FRAME_TIME_UNCERTAIN;
+  if (rc == PV_OK) f->trigger = 0;
+  if (rc == PV_OK && !scratch) {
+    pv_frame_pool_publish(cam->pool, f);
+  } else if (!scratch) {
+    pv_frame_pool_discard(cam->pool, f);
+  }
+  pv__camera_count(cam, rc, scratch);
+  if (uncertain) {
+    pthread_mutex_lock(&cam->mu);
+    cam->counters.uncertain++;
+    pthread_mutex_unlock(&cam->mu);
+  }
+  /* a frame into the scratch (dropped) shows the camera works, but only a
+   * published one counts as frames being back */
+  if (rc == PV_OK && scratch) {
+    cam->consecutive_timeouts = 0;
+    cam->consecutive_restarts = 0;
+    return;
+  }
+  pv__camera_escalate(cam, rc);
 }
 
 static void *camera_thread(void *arg) {
@@ -286,11 +345,14 @@ static void *camera_thread(void *arg) {
   pthread_cond_broadcast(&cam->cv);
   pthread_mutex_unlock(&cam->mu);
   if (rc != PV_OK) return NULL;
-  pv_info("camera %s: streaming %dx%d %s, %zu bytes per frame, %d buffers",
-          cam->drv->name, cam->info.width, cam->info.height,
-          pv_pixfmt_name(cam->info.format), cam->info.payload,
+  pv_info("camera %s: %s acquisition, %dx%d %s, %zu bytes per frame, %d buffers",
+          cam->drv->name, pv_acquisition_name(cam->info.acquisition), cam->info.width,
+          cam->info.height, pv_pixfmt_name(cam->info.format), cam->info.payload,
           cam->params.buffers);
-  while (!atomic_load(&cam->stop)) grab_once(cam);
+  while (!atomic_load(&cam->stop)) {
+    if (cam->info.acquisition == PV_ACQUISITION_SOFTWARE) pv__camera_serve_request(cam);
+    else grab_once(cam);
+  }
   pthread_mutex_lock(&cam->mu);
   int connected = cam->counters.connected;
   pthread_mutex_unlock(&cam->mu);
@@ -379,13 +441,26 @@ int pv_acquisition_parse(const char *word, pv_acquisition *out) {
   return PV_EPARSE;
 }
 
+/* The mode of the last open (it does not change across reopens of one
+ * camera in practice; read under the lock all the same). */
+static int software_mode(pv_camera *cam) {
+  pthread_mutex_lock(&cam->mu);
+  int sw = cam->info.acquisition == PV_ACQUISITION_SOFTWARE;
+  pthread_mutex_unlock(&cam->mu);
+  return sw;
+}
+
 int pv_camera_frame_after(pv_camera *cam, int64_t after_ns, int timeout_ms, pv_lease *out) {
+  if (software_mode(cam)) return pv__camera_frame_triggered(cam, after_ns, timeout_ms, out);
   return pv_frame_pool_wait(cam->pool, after_ns, timeout_ms, out);
 }
 
+/* Software mode: the same as pv_camera_frame_after (one request, so one
+ * trigger at least, per call): a frame exposed after newer_than_ns exists
+ * only if someone fires for it. */
 int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,
                          int timeout_ms, pv_lease *out) {
-  return pv_frame_pool_wait(cam->pool, newer_than_ns, timeout_ms, out);
+  return pv_camera_frame_after(cam, newer_than_ns, timeout_ms, out);
 }
 
 void pv_camera_get_info(pv_camera *cam, pv_camera_info *out) {
@@ -411,7 +486,8 @@ void pv_camera_destroy(pv_camera *cam) {
   atomic_store(&cam->stop, 1);
   pv_frame_pool_close(cam->pool); /* wakes waiters, waits until they left */
   pthread_mutex_lock(&cam->mu);
-  pthread_cond_broadcast(&cam->cv); /* ends a backoff sleep */
+  pthread_cond_broadcast(&cam->cv); /* ends a backoff sleep or a wait for requests */
+  while (cam->requesters > 0) pthread_cond_wait(&cam->cv, &cam->mu);
   pthread_mutex_unlock(&cam->mu);
   pthread_join(cam->thread, NULL);
   camera_free(cam);

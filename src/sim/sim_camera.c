@@ -31,10 +31,27 @@
  * pending once-only fault fires; stall_until_ns / gone_until_ns are 0 when
  * that fault is not in progress.
  *
- * Every call happens on the camera thread; the object is not thread-safe.
+ * Software trigger (acquisition AUTO or SOFTWARE asked at open; the
+ * default): start() waits for triggers; trigger() queues its fire time
+ * (up to PV__SIM_PENDING_MAX pending; more are ignored, as a busy camera
+ * would); grab() takes the oldest pending trigger, or waits out its
+ * timeout (scaled by speed) when none is pending. The exposure begins
+ * trigger_latency_us (scaled by speed) after the fire, the truth position
+ * is taken at that instant, and every exposure gets the next frame id,
+ * also one whose frame is then lost. Faults: nodata loses the triggered
+ * frame (the grab waits out its timeout: a lost trigger), incomplete and
+ * packet loss tear it; a stall swallows pending triggers; disconnect as in
+ * continuous mode. stop() and start() forget pending triggers.
+ *
+ * Records: the fire and exposure times of the last PV_SIM_CAMERA_RECORDS
+ * frame ids, for tests (pv_sim_camera_frame_record), under `mu`.
+ *
+ * Every driver call happens on the camera thread; only the records may be
+ * read from another thread.
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +59,7 @@
 #include "probevision/sim.h"
 
 #define PV__SIM_MIN_NODATA_MS 3
+#define PV__SIM_PENDING_MAX 16
 /* fps 0 (as fast as possible) has no nominal stream time: the once-only
  * faults then count frames as at the default rate. */
 #define PV__SIM_FAULT_FPS_AT_0 16.0
@@ -65,12 +83,35 @@ typedef struct sim_camera {
   uint64_t next_fault_frame; /* see the file comment */
   int stall_done, gone_done;
   int64_t stall_until_ns, gone_until_ns;
+  int software;              /* software trigger mode (set by open) */
+  int64_t pending[PV__SIM_PENDING_MAX]; /* fire times, a ring */
+  int pending_head, pending_n;
+  pthread_mutex_t mu;        /* guards records */
+  struct sim_record { uint64_t id; int64_t fired, exposure; } records[PV_SIM_CAMERA_RECORDS];
 } sim_camera;
 
 void pv_sim_camera_params_default(pv_sim_camera_params *p) {
   *p = (pv_sim_camera_params){.width = 2448, .height = 2048,
                               .format = PV_PIXFMT_BAYER_BG8, .fps = 16,
-                              .speed = 1, .seed = 1};
+                              .speed = 1, .seed = 1, .trigger_latency_us = 50};
+}
+
+static void record(sim_camera *c, uint64_t id, int64_t fired, int64_t exposure) {
+  pthread_mutex_lock(&c->mu);
+  c->records[id % PV_SIM_CAMERA_RECORDS] = (struct sim_record){id, fired, exposure};
+  pthread_mutex_unlock(&c->mu);
+}
+
+int pv_sim_camera_frame_record(void *self, uint64_t frame_id, int64_t *fired_ns,
+                               int64_t *exposure_ns) {
+  sim_camera *c = self;
+  pthread_mutex_lock(&c->mu);
+  struct sim_record r = c->records[frame_id % PV_SIM_CAMERA_RECORDS];
+  pthread_mutex_unlock(&c->mu);
+  if (frame_id == 0 || r.id != frame_id) return PV_ENOTFOUND;
+  if (fired_ns) *fired_ns = r.fired;
+  if (exposure_ns) *exposure_ns = r.exposure;
+  return PV_OK;
 }
 
 static void sleep_until(int64_t t_ns) {
@@ -82,7 +123,7 @@ static void sleep_until(int64_t t_ns) {
 
 static int sim_open(void *self, pv_camera_info *info, pv_error *err) {
   sim_camera *c = self;
-  memset(info, 0, sizeof *info);
+  pv_acquisition asked = info->acquisition;
   int64_t now = pv_now_ns();
   if (c->gone_until_ns != 0 && now < c->gone_until_ns)
     return pv_error_set(err, PV_EDISCONNECTED,
@@ -92,6 +133,7 @@ static int sim_open(void *self, pv_camera_info *info, pv_error *err) {
     c->gone_until_ns = 0;
     pv_info("sim camera: disconnect fault over, the camera answers again");
   }
+  memset(info, 0, sizeof *info); /* after a failure info stays as asked */
   info->width = c->p.width;
   info->height = c->p.height;
   info->format = c->p.format;
@@ -100,7 +142,9 @@ static int sim_open(void *self, pv_camera_info *info, pv_error *err) {
   snprintf(info->model, sizeof info->model, "probevision simulated camera");
   info->simulated_clock = 1; /* timeouts are scaled by speed (sim_grab) */
   info->time_scale = c->p.speed;
-  info->acquisition = PV_ACQUISITION_CONTINUOUS;
+  c->software = asked != PV_ACQUISITION_CONTINUOUS; /* AUTO: software */
+  info->acquisition = c->software ? PV_ACQUISITION_SOFTWARE : PV_ACQUISITION_CONTINUOUS;
+  info->can_trigger = 1;
   info->time = PV_FRAME_TIME_TRUTH;
   c->open = 1;
   return PV_OK;
@@ -111,6 +155,17 @@ static int sim_start(void *self) {
   if (!c->open) return PV_EFATAL;
   c->streaming = 1;
   c->next_ns = pv_now_ns();
+  c->pending_n = 0;
+  return PV_OK;
+}
+
+static int sim_trigger(void *self) {
+  sim_camera *c = self;
+  if (!c->streaming || !c->software) return PV_EFATAL;
+  int64_t now = pv_now_ns();
+  if (c->gone_until_ns != 0 && now < c->gone_until_ns) return PV_EDISCONNECTED;
+  if (c->pending_n == PV__SIM_PENDING_MAX) return PV_OK; /* busy: ignored */
+  c->pending[(c->pending_head + c->pending_n++) % PV__SIM_PENDING_MAX] = now;
   return PV_OK;
 }
 
@@ -143,6 +198,54 @@ static int once_faults(sim_camera *c, int64_t now, int64_t timeout_ns) {
   return PV_OK;
 }
 
+/* Renders the scene at the truth position of `exposure` into `into` as
+ * frame `id`. PV_OK or PV_EFATAL. */
+static int deliver(sim_camera *c, pv_frame *into, uint64_t id, int64_t exposure) {
+  size_t size = (size_t)c->p.width * (size_t)c->p.height;
+  if (into->capacity < size) return PV_EFATAL;
+  double x = 0, y = 0;
+  if (c->truth.position_at) c->truth.position_at(c->truth.ctx, exposure, &x, &y);
+  int rc = pv_scene_render(c->scene, x, y, id, c->p.format,
+                           into->data, c->p.width, c->p.height, c->p.width);
+  if (rc != PV_OK) return PV_EFATAL;
+  c->delivered++;
+  into->width = c->p.width;
+  into->height = c->p.height;
+  into->stride = c->p.width;
+  into->format = c->p.format;
+  into->size = size;
+  into->exposure_ns = exposure;
+  into->time = PV_FRAME_TIME_TRUTH;
+  into->frame_id = id;
+  into->trigger = 0;
+  into->has_truth = c->truth.position_at != NULL;
+  into->truth_x_um = x;
+  into->truth_y_um = y;
+  return PV_OK;
+}
+
+/* Software trigger mode (see the file comment). */
+static int grab_triggered(sim_camera *c, pv_frame *into, int64_t now, int64_t timeout_ns) {
+  if (c->pending_n == 0) {
+    sleep_until(now + timeout_ns);
+    return PV_ETIMEDOUT;
+  }
+  int64_t fired = c->pending[c->pending_head];
+  c->pending_head = (c->pending_head + 1) % PV__SIM_PENDING_MAX;
+  c->pending_n--;
+  int64_t start = fired + (int64_t)(c->p.trigger_latency_us * 1e3 * c->p.speed);
+  uint64_t id = ++c->frame_seed;
+  record(c, id, fired, start);
+  double u = pv_rng_uniform(&c->rng);
+  if (u < c->p.fault_nodata) { /* the frame is lost: a lost trigger */
+    sleep_until(now + timeout_ns);
+    return PV_ETIMEDOUT;
+  }
+  sleep_until(start);
+  if (u < c->p.fault_nodata + c->p_incomplete) return PV_EINCOMPLETE;
+  return deliver(c, into, id, start);
+}
+
 static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
   sim_camera *c = self;
   if (!c->streaming) return PV_EFATAL;
@@ -151,7 +254,9 @@ static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
   if (timeout_ns < PV__SIM_MIN_NODATA_MS * PV_NS_PER_MS)
     timeout_ns = PV__SIM_MIN_NODATA_MS * PV_NS_PER_MS;
   int rc = once_faults(c, now, timeout_ns);
+  if (rc == PV_ETIMEDOUT && c->software) c->pending_n = 0; /* stalled: swallowed */
   if (rc != PV_OK) return rc;
+  if (c->software) return grab_triggered(c, into, now, timeout_ns);
   if (c->next_ns + c->period_ns < now) c->next_ns = now; /* fell behind */
   if (c->next_ns - now > timeout_ns) { /* the frame comes too late */
     sleep_until(now + timeout_ns);
@@ -166,34 +271,16 @@ static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
   }
   if (c->period_ns > 0) sleep_until(start);
   if (u < c->p.fault_nodata + c->p_incomplete) return PV_EINCOMPLETE;
-
-  size_t size = (size_t)c->p.width * (size_t)c->p.height;
-  if (into->capacity < size) return PV_EFATAL;
   int64_t exposure = pv_now_ns();
-  double x = 0, y = 0;
-  if (c->truth.position_at) c->truth.position_at(c->truth.ctx, exposure, &x, &y);
-  rc = pv_scene_render(c->scene, x, y, ++c->frame_seed, c->p.format,
-                       into->data, c->p.width, c->p.height, c->p.width);
-  if (rc != PV_OK) return PV_EFATAL;
-  c->delivered++;
-  into->width = c->p.width;
-  into->height = c->p.height;
-  into->stride = c->p.width;
-  into->format = c->p.format;
-  into->size = size;
-  into->exposure_ns = exposure;
-  into->time = PV_FRAME_TIME_TRUTH;
-  into->frame_id = c->frame_seed;
-  into->trigger = 0;
-  into->has_truth = c->truth.position_at != NULL;
-  into->truth_x_um = x;
-  into->truth_y_um = y;
-  return PV_OK;
+  uint64_t id = ++c->frame_seed;
+  record(c, id, 0, exposure);
+  return deliver(c, into, id, exposure);
 }
 
 static int sim_stop(void *self) {
   sim_camera *c = self;
   c->streaming = 0;
+  c->pending_n = 0;
   return PV_OK;
 }
 
@@ -203,7 +290,11 @@ static void sim_close(void *self) {
   c->open = 0;
 }
 
-static void sim_destroy(void *self) { free(self); }
+static void sim_destroy(void *self) {
+  sim_camera *c = self;
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+}
 
 static const pv_camera_driver sim_driver = {
     .name = "sim",
@@ -211,6 +302,7 @@ static const pv_camera_driver sim_driver = {
     .start = sim_start,
     .grab = sim_grab,
     .stop = sim_stop,
+    .trigger = sim_trigger,
     .close = sim_close,
     .get_stats = NULL,
     .destroy = sim_destroy,
@@ -231,10 +323,12 @@ int pv_sim_camera_new(const pv_sim_camera_params *p, const pv_scene *scene,
       !(p->fps >= 0 && isfinite(p->fps)) || p->speed < 0 || p->format < 0 ||
       p->format >= PV_PIXFMT_COUNT || !(p->packet_loss >= 0 && p->packet_loss <= 1000) ||
       !(p->stall_s >= 0 && p->stall_s <= 3600) ||
-      !(p->disconnect_s >= 0 && p->disconnect_s <= 3600))
+      !(p->disconnect_s >= 0 && p->disconnect_s <= 3600) ||
+      !(p->trigger_latency_us >= 0 && p->trigger_latency_us <= 1e6))
     return PV_EINVAL;
   sim_camera *c = calloc(1, sizeof *c);
   if (c == NULL) return PV_ENOMEM;
+  pthread_mutex_init(&c->mu, NULL);
   c->p = *p;
   c->scene = scene;
   c->truth = truth;

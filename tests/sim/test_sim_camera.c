@@ -173,7 +173,7 @@ static void faults_are_injected(void **state) {
   pv_truth_source none = {NULL, NULL};
   /* Driven directly: no worker thread here. */
   assert_int_equal(pv_sim_camera_new(&cp, scene, none, &drv, &self), PV_OK);
-  pv_camera_info info;
+  pv_camera_info info = {.acquisition = PV_ACQUISITION_CONTINUOUS};
   assert_int_equal(drv->open(self, &info, NULL), PV_OK);
   assert_int_equal(info.payload, (size_t)W * H);
   assert_int_equal(drv->start(self), PV_OK);

@@ -39,7 +39,7 @@ typedef struct drv_obj {
 static void open_driver(drv_obj *d, pv_sim_camera_params *p) {
   pv_truth_source none = {0};
   assert_int_equal(pv_sim_camera_new(p, scene, none, &d->drv, &d->self), PV_OK);
-  pv_camera_info info;
+  pv_camera_info info = {.acquisition = PV_ACQUISITION_CONTINUOUS};
   assert_int_equal(d->drv->open(d->self, &info, NULL), PV_OK);
   assert_int_equal(d->drv->start(d->self), PV_OK);
   d->f = (pv_frame){.data = buf, .capacity = sizeof buf};
@@ -107,7 +107,7 @@ static void disconnect_fails_open_until_back(void **state) {
   assert_int_equal(n, BEFORE);
   d.drv->stop(d.self);
   d.drv->close(d.self);
-  pv_camera_info info;
+  pv_camera_info info = {.acquisition = PV_ACQUISITION_CONTINUOUS};
   pv_error err = {""};
   int rc, failures = 0;
   while ((rc = d.drv->open(d.self, &info, &err)) == PV_EDISCONNECTED) {
