@@ -33,7 +33,18 @@ typedef struct seq_setup {
   const pv_match_params *match;   /* NULL: defaults */
   const pv_targets *targets;      /* NULL: the scene's dies in order */
   int npoints;                    /* generated targets (targets NULL) */
+  pv_acquisition acquisition;     /* the camera's (AUTO: the sim's software) */
+  int record_settles;             /* put a settle recorder in front of the
+                                     stage (station.settles) */
 } seq_setup;
+
+/* A stage in front of another that remembers the last settle (stepper
+ * thread only). */
+typedef struct settle_recorder {
+  pv_stage *inner;
+  int64_t last_settled_ns;
+  int settles;
+} settle_recorder;
 
 typedef struct station {
   pv_stage *sim_stage;        /* the simulated stage (truth) */
@@ -46,7 +57,36 @@ typedef struct station {
   pv_targets targets;
   pv_sequencer *seq;
   char db[160];
+  void *sim_cam;              /* the sim camera's driver object (records) */
+  pv_stage *recording;        /* record_settles: the recorder's stage */
+  settle_recorder *settles;   /*   and its state (owned by that stage) */
 } station;
+
+static int rec_connect(void *self, pv_error *err) {
+  return pv_stage_connect(((settle_recorder *)self)->inner, err);
+}
+static int rec_move_abs(void *self, double x, double y, pv_error *err) {
+  return pv_stage_move_abs(((settle_recorder *)self)->inner, x, y, err);
+}
+static int rec_move_rel(void *self, double dx, double dy, pv_error *err) {
+  return pv_stage_move_rel(((settle_recorder *)self)->inner, dx, dy, err);
+}
+static int rec_wait_settled(void *self, int64_t *t, pv_error *err) {
+  settle_recorder *r = self;
+  int rc = pv_stage_wait_settled(r->inner, t, err);
+  if (rc == 0) r->last_settled_ns = *t, r->settles++;
+  return rc;
+}
+static int rec_get_position(void *self, double *x, double *y, pv_error *err) {
+  return pv_stage_get_position(((settle_recorder *)self)->inner, x, y, err);
+}
+static int rec_get_truth(void *self, double *x, double *y) {
+  return pv_stage_get_truth(((settle_recorder *)self)->inner, x, y);
+}
+static void rec_destroy(void *self) { free(self); }
+static const pv_stage_driver settle_recorder_driver = {
+    "settle-recorder", rec_connect,      rec_move_abs,  rec_move_rel,
+    rec_wait_settled,  rec_get_position, rec_get_truth, rec_destroy};
 
 static char seq_dir[64];
 
@@ -111,6 +151,12 @@ static inline void station_open(station *s, const seq_setup *o) {
   assert_int_equal(pv_sim_stage_create(&stp, &s->sim_stage), 0);
   s->stage = s->sim_stage;
   if (o->via_sentio) open_sentio(s, o);
+  if (o->record_settles) {
+    s->settles = calloc(1, sizeof *s->settles);
+    s->settles->inner = s->stage;
+    assert_int_equal(pv_stage_create(&settle_recorder_driver, s->settles, &s->recording), 0);
+    s->stage = s->recording;
+  }
 
   pv_sim_camera_params cp;
   pv_sim_camera_params_default(&cp);
@@ -122,8 +168,10 @@ static inline void station_open(station *s, const seq_setup *o) {
   void *self;
   assert_int_equal(pv_sim_camera_new(&cp, o->scene, pv_sim_stage_truth(s->sim_stage), &drv,
                                      &self), 0);
+  s->sim_cam = self;
   pv_camera_params camp;
   pv_camera_params_default(&camp);
+  camp.acquisition = o->acquisition;
   if (pv_camera_create(drv, self, &camp, &s->cam, &err) != 0) fail_msg("camera: %s", err.msg);
 
   pv_match_params mp;
@@ -161,6 +209,10 @@ static inline void station_close(station *s) {
   pv_journal_close(s->journal);
   pv_matcher_destroy(s->matcher);
   pv_camera_destroy(s->cam);
+  if (s->recording) {
+    s->stage = s->settles->inner;
+    pv_stage_destroy(s->recording);
+  }
   if (s->stage != s->sim_stage) pv_stage_destroy(s->stage);
   pv_sentio_server_stop(s->server);
   pv_stage_destroy(s->sim_stage);
