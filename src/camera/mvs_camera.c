@@ -55,6 +55,7 @@ typedef struct mvs_camera {
    * wall-clock step */
   int64_t clock_offset;
   int suspect;
+  int told_stamp;              /* warned once about an implausible stamp */
   uint64_t copied, damaged;    /* for get_stats */
   pv_stream_stats last;
   pv_mvs_device_list list;     /* enumeration result (2 KB) */
@@ -372,6 +373,12 @@ static void stamp(mvs_camera *c, const pv_mvs_frame_info *fi, pv_frame *into) {
   into->exposure_ns = pv__mvs_exposure_estimate_ns(fi->host_ts, wall, mono, exposure,
                                                    c->latency_ns, &certain);
   into->time = certain && c->suspect == 0 ? PV_FRAME_TIME_ESTIMATE : PV_FRAME_TIME_UNCERTAIN;
+  if (!certain && !c->told_stamp) {
+    c->told_stamp = 1;
+    pv_warn("mvs %s: frame %u: the SDK's reception stamp (nHostTimeStamp %lld ms) is not a "
+            "recent wall-clock time: such frames are not used for alignment (camera.acquisition"
+            " = software does not need it)", dev_name(c), fi->frame_num, (long long)fi->host_ts);
+  }
   if (c->suspect > 0) c->suspect--;
 }
 

@@ -105,7 +105,8 @@ static unsigned long long report_field(const char *line, const char *key) {
   return strtoull(p + strlen(key), NULL, 10);
 }
 
-/* n frames, each exposed after the call began: ids increase. */
+/* n frames, each exposed after the call began, never stamped later than
+ * the fake's true exposure start: ids increase. */
 static void take_frames(pv_camera *cam, int n, pv_frame_time want) {
   uint64_t last_id = 0, last_trigger = 0;
   for (int i = 0; i < n; i++) {
@@ -119,6 +120,10 @@ static void take_frames(pv_camera *cam, int n, pv_frame_time want) {
     assert_true(f->exposure_ns > t0);
     assert_true(f->exposure_ns <= pv_now_ns());
     assert_int_equal(f->time, want);
+    int64_t truth; /* the fake writes the true exposure start there */
+    memcpy(&truth, f->data, sizeof truth);
+    assert_true(f->exposure_ns <= truth);                  /* never late */
+    assert_true(truth - f->exposure_ns < 50 * PV_NS_PER_MS); /* nor absurdly early */
     if (want == PV_FRAME_TIME_TRIGGER) {
       assert_true(f->trigger > last_trigger);
       last_trigger = f->trigger;

@@ -9,7 +9,9 @@
  * TriggerSoftware, ready ExposureTime + 3 ms after it. nFrameNum counts
  * every frame the camera produced (1, 2, ...); nHostTimeStamp is the wall
  * clock (ms) when the frame was received; the device timestamp is the
- * exposure start in ns of the monotonic clock.
+ * exposure start in ns of the monotonic clock, also written into the
+ * frame's first 8 bytes (int64, host order) so that tests can compare a
+ * frame's exposure time with the truth.
  *
  * Environment:
  *   FAKE_MVS_FAULTS  comma-separated: nodata:N@K (GetImageBuffer calls K..K+N-1
@@ -520,6 +522,7 @@ EXPORT int MV_CC_GetImageBuffer(void *h, pv_mvs_frame_out *fo, unsigned int time
     return PV_MVS_E_NODATA;
   }
   memcpy(g.nodes[i].data, g.image, g.image_size);
+  if (g.image_size >= 8) memcpy(g.nodes[i].data, &start, 8); /* the truth, for tests */
   g.nodes[i].out = 1;
   g.gets++;
   memset(fo, 0, sizeof *fo);
