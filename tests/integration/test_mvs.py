@@ -145,6 +145,11 @@ def missing_library_names_every_place():
             check(want in r.stderr, f"{args[0]}: '{want}' not in: {r.stderr[-2000:]}")
     check(points(os.path.join(d, "r.db")) == [] if os.path.exists(os.path.join(d, "r.db"))
           else True, "points recorded without a camera")
+    # camera.mvs_library alone (no $PV_MVS_LIBRARY) finds it
+    r = run(["grab", "--camera", "mvs", "--frames", "3", "--set", f"camera.mvs_library={FAKE}"],
+            cwd=d, env=env, timeout=120)
+    check(r.returncode == 0, f"camera.mvs_library: exit {r.returncode}: {r.stderr[-1500:]}")
+    check(f"mvs: loaded {FAKE}" in r.stderr, "not loaded from camera.mvs_library")
 
 
 if __name__ == "__main__":
