@@ -135,7 +135,8 @@ struct pv_gv_camera {
   bool gone;                  /* disconnect fault: deaf and mute */
   bool acquiring;
   int64_t frames_left;        /* -1: unlimited */
-  int64_t next_start_ns;      /* continuous: earliest next exposure start */
+  int64_t next_start_ns;      /* continuous: the next exposure start */
+  int64_t period_ns;          /* continuous: its frame period */
   int64_t triggers[PV__GV_MAX_TRIGGERS];
   int trig_head, trig_count;
   pv__gv_slot *slots;

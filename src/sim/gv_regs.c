@@ -180,6 +180,7 @@ static void acquisition_start(pv_gv_camera *cam) {
                                                        : -1;
   cam->trig_count = 0;
   cam->next_start_ns = pv_now_ns();
+  cam->period_ns = 0;
   pv_info("sim camera: acquisition started: %s%s, %ux%u%+d%+d, %.3g fps, exposure %.0f us",
           s->acq_mode == PV__GV_ACQ_SINGLE ? "SingleFrame"
           : s->acq_mode == PV__GV_ACQ_MULTI ? "MultiFrame" : "Continuous",
