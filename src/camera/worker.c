@@ -312,12 +312,12 @@ static void grab_once(pv_camera *cam) {
   int rc = cam->drv->grab(cam->self, f, cam->params.grab_timeout_ms);
   int uncertain = rc == PV_OK && f->time == PV_FRAME_TIME_UNCERTAIN;
   if (rc == PV_OK) f->trigger = 0;
+  pv__camera_count(cam, rc, scratch); /* before a reader can hold the frame */
   if (rc == PV_OK && !scratch) {
     pv_frame_pool_publish(cam->pool, f);
   } else if (!scratch) {
     pv_frame_pool_discard(cam->pool, f);
   }
-  pv__camera_count(cam, rc, scratch);
   if (uncertain) {
     pthread_mutex_lock(&cam->mu);
     cam->counters.uncertain++;

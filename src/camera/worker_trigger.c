@@ -87,11 +87,10 @@ static void stamp(pv_frame *f, uint64_t r, int64_t t_fire) {
   f->time = PV_FRAME_TIME_TRIGGER;
 }
 
-/* Counts a result and lets worker.c escalate it. A dropped answer (no
- * free pool frame) resets the failure counts without reporting a recovery,
- * as in continuous mode. */
-static void account(pv_camera *cam, int rc, int dropped) {
-  pv__camera_count(cam, rc, dropped);
+/* Lets worker.c escalate a counted result. A dropped answer (no free pool
+ * frame) resets the failure counts without reporting a recovery, as in
+ * continuous mode. */
+static void escalate(pv_camera *cam, int rc, int dropped) {
   if (rc == PV_OK && dropped) {
     cam->consecutive_timeouts = 0;
     cam->consecutive_restarts = 0;
@@ -145,16 +144,18 @@ static int attempt(pv_camera *cam, uint64_t r) {
   }
   int rc = drain(cam);
   if (rc != PV_OK) {
-    account(cam, rc, 0);
+    pv__camera_count(cam, rc, 0);
+    escalate(cam, rc, 0);
     return rc;
   }
   pv_frame *f = pv_frame_pool_acquire(cam->pool);
   int dropped = f == NULL;
   if (dropped) f = &cam->scratch;
   rc = fire_and_grab(cam, f, r);
+  pv__camera_count(cam, rc, dropped); /* counted before a reader holds it */
   if (rc == PV_OK && !dropped) pv_frame_pool_publish(cam->pool, f);
   else if (!dropped) pv_frame_pool_discard(cam->pool, f);
-  account(cam, rc, dropped);
+  escalate(cam, rc, dropped);
   return rc;
 }
 

@@ -9,6 +9,13 @@
  * caught). The wait is bounded: an overall deadline of N grab timeouts plus
  * a margin, and a stall limit when the worker reports nothing for a long
  * time (reconnect attempts included); either ends the check with exit 3.
+ *
+ * In software trigger mode each wait is one request (pv_camera_frame_after):
+ * the worker fires one trigger per frame wanted, again after a lost one,
+ * and the wait lasts long enough for the escalation (retries) not to be
+ * cut short, so no request is left to be fired for nobody. --fault injects
+ * faults into the built-in simulated camera (the specs of `probevision sim
+ * --fault`); the output names the mode in effect and every class counted.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -35,6 +42,7 @@ static void on_signal(int sig) {
 static const char usage[] =
     "usage: probevision grab [--camera SPEC] [--frames N] [--config FILE] [--json]\n"
     "                        [--set SECTION.KEY=VALUE]... [--verify diagonal]\n"
+    "                        [--fault SPEC]...\n"
     "  --camera SPEC     sim (built-in simulated camera), aravis (first GenICam camera\n"
     "                    found) or aravis:ID (Aravis device id or IP address), mvs or\n"
     "                    mvs:SERIAL|IP (Hikvision MVS SDK: first camera, or by serial\n"
@@ -45,12 +53,17 @@ static const char usage[] =
     "  --set K=V         configuration override\n"
     "  --verify diagonal check each frame's content against the diagonal ramp of\n"
     "                    Aravis's fake camera (arv-fake-gv-camera-0.8, Mono8)\n"
+    "  --fault SPEC      inject a fault into the built-in simulated camera (--camera\n"
+    "                    sim): nodata:P, stall:T, packet-loss:R, disconnect:T, seed:N\n"
+    "                    (as probevision sim --fault); repeatable\n"
     "exit codes: 0 done, 1 no complete frame or a bad frame handed out, 2 usage,\n"
     "3 camera failure (cannot open, or no grab results before the deadline)\n";
 
 typedef struct grab_options {
   long frames;
   int json, verify_diagonal;
+  int nfaults;         /* --fault given */
+  pv_sim_faults faults;
 } grab_options;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -62,7 +75,8 @@ static int parse(int argc, char **argv, grab_options *opt, pv_config *c) {
       {"camera", required_argument, 0, 'C'}, {"frames", required_argument, 0, 'n'},
       {"config", required_argument, 0, 'c'}, {"json", no_argument, 0, 'j'},
       {"set", required_argument, 0, 'k'},    {"verify", required_argument, 0, 'v'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+      {"fault", required_argument, 0, 'F'},  {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   pv_cli_config cc = {.cmd = "grab"};
   *opt = (grab_options){.frames = 100};
   optind = 1;
@@ -89,6 +103,13 @@ static int parse(int argc, char **argv, grab_options *opt, pv_config *c) {
           return usage_error("--verify: '%s' is not 'diagonal'", optarg);
         opt->verify_diagonal = 1;
         break;
+      case 'F': {
+        pv_error e;
+        if (pv_sim_fault_parse(optarg, &opt->faults, &e) < 0)
+          return usage_error("--fault: %s", e.msg);
+        opt->nfaults++;
+        break;
+      }
       case 'h': fputs(usage, stdout); return PV_EXIT_OK;
       case ':': return usage_error("%s needs a value", argv[optind - 1]);
       default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -120,8 +141,10 @@ typedef struct grab_result {
   int deadline_hit;
 } grab_result;
 
+/* wait_ms: one wait for a frame (software mode: one request, see the file
+ * comment). */
 static void wait_frames(pv_camera *cam, const pv_camera_info *info, const grab_options *opt,
-                        int timeout_ms, int stall_ms, grab_result *r) {
+                        int timeout_ms, int wait_ms, int stall_ms, grab_result *r) {
   int64_t t0 = pv_now_ns(), last_exposure = INT64_MIN;
   int64_t deadline = t0 + (int64_t)opt->frames * timeout_ms * PV_NS_PER_MS + GRAB_MARGIN_NS;
   uint64_t seen = 0, next_log = (uint64_t)opt->frames / 10;
@@ -148,7 +171,7 @@ static void wait_frames(pv_camera *cam, const pv_camera_info *info, const grab_o
       break;
     }
     pv_lease lease;
-    if (pv_camera_wait_frame(cam, last_exposure, GRAB_WAIT_MS, &lease) != PV_OK) continue;
+    if (pv_camera_frame_after(cam, last_exposure, wait_ms, &lease) != PV_OK) continue;
     const pv_frame *f = lease.frame;
     r->leased++;
     last_exposure = f->exposure_ns;
@@ -182,7 +205,9 @@ static void print_result(const grab_result *r, const pv_camera_info *info, long 
            "\"dropped\":%llu,\"restarts\":%llu,\"reopens\":%llu,\"leased\":%llu,"
            "\"bad_frames\":%llu,\"requested\":%ld,\"seconds\":%.2f,\"width\":%d,"
            "\"height\":%d,\"stream_completed\":%llu,\"stream_failures\":%llu,"
-           "\"stream_underruns\":%llu,\"missing_frames\":%llu,\"resent_packets\":%llu}\n",
+           "\"stream_underruns\":%llu,\"missing_frames\":%llu,\"resent_packets\":%llu,"
+           "\"acquisition\":\"%s\",\"triggers\":%llu,\"lost_triggers\":%llu,\"stale\":%llu,"
+           "\"uncertain\":%llu}\n",
            (unsigned long long)c->frames, (unsigned long long)c->ok,
            (unsigned long long)c->incomplete, (unsigned long long)c->timeouts, fps, rss_mb,
            (unsigned long long)c->disconnected, (unsigned long long)c->fatal,
@@ -191,18 +216,23 @@ static void print_result(const grab_result *r, const pv_camera_info *info, long 
            (unsigned long long)r->bad_frames, frames, r->seconds, info->width, info->height,
            (unsigned long long)c->stream.completed, (unsigned long long)c->stream.failures,
            (unsigned long long)c->stream.underruns, (unsigned long long)c->stream.missing_frames,
-           (unsigned long long)c->stream.resent_packets);
+           (unsigned long long)c->stream.resent_packets, pv_acquisition_name(info->acquisition),
+           (unsigned long long)c->triggers, (unsigned long long)c->lost_triggers,
+           (unsigned long long)c->stale, (unsigned long long)c->uncertain);
     pv_c_locale_end(c_numbers);
     return;
   }
-  printf("grab: %s, %dx%d %s\n", info->model, info->width, info->height,
-         pv_pixfmt_name(info->format));
+  printf("grab: %s, %dx%d %s, %s acquisition\n", info->model, info->width, info->height,
+         pv_pixfmt_name(info->format), pv_acquisition_name(info->acquisition));
   printf("  frames %llu in %.1f s: complete %llu, incomplete %llu, timeouts %llu, "
          "disconnected %llu, fatal %llu, dropped %llu\n",
          (unsigned long long)c->frames, r->seconds, (unsigned long long)c->ok,
          (unsigned long long)c->incomplete, (unsigned long long)c->timeouts,
          (unsigned long long)c->disconnected, (unsigned long long)c->fatal,
          (unsigned long long)c->dropped);
+  printf("  triggers %llu, lost triggers %llu, stale %llu, uncertain %llu\n",
+         (unsigned long long)c->triggers, (unsigned long long)c->lost_triggers,
+         (unsigned long long)c->stale, (unsigned long long)c->uncertain);
   printf("  %.1f complete frames/s, restarts %llu, reopens %llu, leased %llu (bad %llu), "
          "RSS %.1f MB\n", fps, (unsigned long long)c->restarts, (unsigned long long)c->reopens,
          (unsigned long long)r->leased, (unsigned long long)r->bad_frames, rss_mb);
@@ -219,6 +249,13 @@ int pv_cli_grab(int argc, char **argv) {
   int code = parse(argc, argv, &opt, &c);
   if (code >= 0) return code;
   pv_log_set_level(c.monitor_log_level);
+  if (opt.nfaults > 0 && strcmp(c.camera_driver, "sim") != 0)
+    return usage_error("--fault applies to the built-in simulated camera (--camera sim), "
+                       "not to camera.driver '%s'", c.camera_driver);
+  if (opt.faults.stage_timeout > 0 || opt.faults.stage_error > 0)
+    return usage_error("--fault %s: grab has no stage; its faults are nodata, stall, "
+                       "packet-loss, disconnect and seed",
+                       opt.faults.stage_timeout > 0 ? "stage-timeout" : "stage-error");
   pv_station st;
   pv_error err;
   if (pv_station_prepare(&st, &c, &err) < 0) {
@@ -226,6 +263,7 @@ int pv_cli_grab(int argc, char **argv) {
     pv_station_close(&st);
     return PV_EXIT_USAGE;
   }
+  st.faults = opt.faults;
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
@@ -239,8 +277,13 @@ int pv_cli_grab(int argc, char **argv) {
    * while streaming; reconnecting can take a few backoff rounds. */
   int stall_ms = 2 * c.camera_timeout_ms * (c.camera_retries_before_restart + 1) +
                  4 * c.camera_reopen_backoff_max_ms + 20000;
+  /* software mode: a wait covers the retries of lost triggers up to a
+   * stream restart, so a request is not abandoned while being served */
+  int wait_ms = st.info.acquisition == PV_ACQUISITION_SOFTWARE
+                    ? c.camera_timeout_ms * (c.camera_retries_before_restart + 1) + GRAB_WAIT_MS
+                    : GRAB_WAIT_MS;
   grab_result r = {0};
-  wait_frames(st.camera, &st.info, &opt, c.camera_timeout_ms, stall_ms, &r);
+  wait_frames(st.camera, &st.info, &opt, c.camera_timeout_ms, wait_ms, stall_ms, &r);
   print_result(&r, &st.info, opt.frames, opt.json);
   if (r.deadline_hit)
     pv_error("grab: the camera delivered only %llu of %ld frames before the deadline",
