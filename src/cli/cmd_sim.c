@@ -54,6 +54,7 @@ static const char usage[] =
     "                     device_timestamp (1 GHz ticks),x_um,y_um (stage at exposure\n"
     "                     start),settled (1: stage settled during the whole exposure)\n"
     "Runs until SIGINT or SIGTERM, then stops both servers and exits 0.\n"
+    "GigE Vision camera: available (probevision's own device, no Aravis needed)\n"
     "The camera: 2448 x 2048 sensor, Mono8 and 8-bit Bayer, AcquisitionMode Continuous,\n"
     "SingleFrame, MultiFrame, TriggerMode/TriggerSource=Software, ExposureTime, frame\n"
     "timestamps of the exposure start on a 1 GHz device clock (GevTimestampControlLatch).\n";
