@@ -32,7 +32,9 @@
  * that fault is not in progress.
  *
  * Software trigger (acquisition AUTO or SOFTWARE asked at open; the
- * default): start() waits for triggers; trigger() queues its fire time
+ * default): the once-only faults count PV__SIM_FAULT_TRIGGERED_FRAMES
+ * delivered frames instead of 2 * fps (frames come only when asked for,
+ * about two per point of a run); start() waits for triggers; trigger() queues its fire time
  * (up to PV__SIM_PENDING_MAX pending; more are ignored, as a busy camera
  * would); grab() takes the oldest pending trigger, or waits out its
  * timeout (scaled by speed) when none is pending. The exposure begins
@@ -68,6 +70,9 @@
 static uint64_t fault_frames(double fps) {
   return (uint64_t)ceil(2.0 * (fps > 0 ? fps : PV__SIM_FAULT_FPS_AT_0));
 }
+/* In software trigger mode frames come only when asked for (about two per
+ * point of a run), so the once-only faults count this many instead. */
+#define PV__SIM_FAULT_TRIGGERED_FRAMES 8
 
 typedef struct sim_camera {
   pv_sim_camera_params p;
@@ -143,6 +148,7 @@ static int sim_open(void *self, pv_camera_info *info, pv_error *err) {
   info->simulated_clock = 1; /* timeouts are scaled by speed (sim_grab) */
   info->time_scale = c->p.speed;
   c->software = asked != PV_ACQUISITION_CONTINUOUS; /* AUTO: software */
+  if (c->software && c->delivered == 0) c->next_fault_frame = PV__SIM_FAULT_TRIGGERED_FRAMES;
   info->acquisition = c->software ? PV_ACQUISITION_SOFTWARE : PV_ACQUISITION_CONTINUOUS;
   info->can_trigger = 1;
   info->time = PV_FRAME_TIME_TRUTH;
@@ -172,7 +178,7 @@ static int sim_trigger(void *self) {
 /* The once-only faults (see the file comment): PV_ETIMEDOUT while stalled
  * (after waiting the timeout), PV_EDISCONNECTED while gone, else PV_OK. */
 static int once_faults(sim_camera *c, int64_t now, int64_t timeout_ns) {
-  uint64_t after = fault_frames(c->p.fps);
+  uint64_t after = c->software ? PV__SIM_FAULT_TRIGGERED_FRAMES : fault_frames(c->p.fps);
   if (c->gone_until_ns != 0 && now < c->gone_until_ns) return PV_EDISCONNECTED;
   if (c->p.stall_s > 0 && !c->stall_done && c->delivered >= c->next_fault_frame) {
     c->stall_done = 1;
