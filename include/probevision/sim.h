@@ -3,9 +3,10 @@
  * camera.h) rendering the scene (scene.h) at the stage's true position.
  * On the network, so that the real drivers (aravis camera, sentio stage)
  * can be run and tested with no hardware: a SENTIO remote-command server
- * driving a simulated stage, and a GigE Vision camera (Aravis's fake GV
- * camera) whose frames are the scene rendered at that stage's true
- * position. `probevision sim` runs both.
+ * driving a simulated stage, and a GigE Vision camera (probevision's own
+ * device, src/sim/gv_*.c) whose frames are the scene rendered at that
+ * stage's true position at each exposure start, stamped with the true
+ * device time. `probevision sim` runs both.
  *
  * Only the simulator and the program (src/sim, src/cli) use this header;
  * the driver interfaces (camera.h, stage.h) and the run (run.h) know
@@ -162,10 +163,11 @@ int pv_sentio_server_start(pv_stage *stage, const char *address, int port,
 int pv_sentio_server_port(const pv_sentio_server *srv);
 void pv_sentio_server_stop(pv_sentio_server *srv); /* accepts NULL */
 
-/* A GigE Vision camera on `address` (an interface address, e.g. 127.0.0.1;
- * GVCP port 3956, so one per address) with serial number `serial`, rendering
- * `scene` at truth's position at each frame. Requires Aravis
- * (PV_EUNSUPPORTED otherwise). scene and truth are borrowed. */
+/* A GigE Vision camera on `address` (an IPv4 interface address, e.g.
+ * 127.0.0.1; GVCP port 3956, so one per address: PV_EBUSY when taken) with
+ * serial number `serial`, rendering `scene` at truth's position at each
+ * exposure start. Threads "gvcp" and "gvstream". scene and truth are
+ * borrowed. Stop joins both threads and frees everything. */
 int pv_gv_camera_start(const char *address, const char *serial,
                        const pv_scene *scene, pv_truth_source truth,
                        const pv_sim_faults *faults, pv_gv_camera **out,
