@@ -35,7 +35,7 @@ static int command(int fd, int cmd, const uint8_t *data, int n, uint8_t *out, in
   uint8_t p[600] = {0x42, 0x01, (uint8_t)(cmd >> 8), (uint8_t)cmd, (uint8_t)(n >> 8), (uint8_t)n,
                     (uint8_t)(id >> 8), (uint8_t)id};
   id++;
-  memcpy(p + 8, data, (size_t)n);
+  if (n > 0) memcpy(p + 8, data, (size_t)n);
   struct sockaddr_in cam = {.sin_family = AF_INET, .sin_port = htons(3956)};
   inet_pton(AF_INET, "127.0.0.1", &cam.sin_addr);
   assert_int_equal(sendto(fd, p, 8 + (size_t)n, 0, (struct sockaddr *)&cam, sizeof cam), 8 + n);
