@@ -179,7 +179,9 @@ int pv_camera_create(const pv_camera_driver *drv, void *self,
 
 /* Leases the newest frame exposed strictly after newer_than_ns, waiting up
  * to timeout_ms. PV_ETIMEDOUT if none came in time. Thread-safe: any number
- * of reader threads. Release the lease with pv_lease_release. */
+ * of reader threads. Release the lease with pv_lease_release. In SOFTWARE
+ * mode it is pv_camera_frame_after: each call is one request, so at least
+ * one trigger. */
 int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,
                          int timeout_ms, pv_lease *out);
 
@@ -190,7 +192,9 @@ int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,
  * SOFTWARE: asks the camera thread for a new trigger, fired after this call
  *   began (hence after after_ns when after_ns is not in the future), and
  *   leases the frame that trigger produced; frames of earlier triggers are
- *   never handed out.
+ *   never handed out. A frame not exposed after after_ns (after_ns in the
+ *   future) is released and another trigger asked for, within timeout_ms.
+ *   Lost triggers are retried by the camera thread meanwhile.
  * PV_ETIMEDOUT if none came in time, PV_ECANCELED when the camera is being
  * destroyed. Thread-safe: any number of reader threads. */
 int pv_camera_frame_after(pv_camera *cam, int64_t after_ns, int timeout_ms,
