@@ -4,7 +4,9 @@
  *
  * One thread, named "camera", owns the driver: it opens it, allocates the
  * frame pool from the payload size the driver reports, grabs continuously
- * into pool frames and publishes the good ones. Every grab result is
+ * into pool frames and publishes the good ones (in software trigger mode:
+ * fires one trigger per reader's request and publishes the frame that
+ * answers it). Every grab result is
  * classified (ok / timeout / incomplete / disconnected / fatal) and counted.
  * Consecutive failures escalate: retry, then restart the stream after
  * `retries_before_restart` timeouts, then close and reopen the driver after

@@ -31,6 +31,10 @@
  *
  * A request nobody waits for any more (the readers timed out) is dropped
  * after a failed attempt, so a dead camera is not fired at for nobody.
+ * When every pool frame is leased, the answer goes to the scratch frame
+ * and counts as dropped: the request is served with nothing to hand out,
+ * and its reader times out (as in continuous mode, readers that keep their
+ * leases starve themselves, never the camera thread).
  * Nothing here allocates: drained and stale frames go to the scratch frame.
  */
 #include <stdatomic.h>
