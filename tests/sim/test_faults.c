@@ -104,6 +104,25 @@ static void out_of_range_is_refused(void **state) {
   expect_refused("packet-loss:-1", "[0,1000]");
 }
 
+/* The GigE Vision camera's timing faults. */
+static void timing_faults_parse_and_check_their_ranges(void **state) {
+  (void)state;
+  pv_sim_faults f;
+  memset(&f, 0, sizeof f);
+  pv_error err = {{0}};
+  assert_int_equal(pv_sim_fault_parse("leader-delay:250", &f, &err), PV_OK);
+  assert_true(f.leader_delay_ms == 250);
+  assert_int_equal(pv_sim_fault_parse("queue:3", &f, &err), PV_OK);
+  assert_true(f.queue_frames == 3 && f.leader_delay_ms == 250 && f.nodata == 0);
+  assert_int_equal(pv_sim_fault_parse("leader-delay:10000", &f, &err), PV_OK);
+  assert_int_equal(pv_sim_fault_parse("queue:8", &f, &err), PV_OK);
+  expect_refused("leader-delay:0", "(0,10000]");
+  expect_refused("leader-delay:10001", "(0,10000]");
+  expect_refused("queue:0", "1 to 8");
+  expect_refused("queue:9", "1 to 8");
+  expect_refused("queue:2.5", "1 to 8");
+}
+
 static void null_arguments_are_invalid(void **state) {
   (void)state;
   pv_sim_faults f;
@@ -120,6 +139,7 @@ int main(void) {
       cmocka_unit_test(missing_colon_is_refused),
       cmocka_unit_test(bad_numbers_are_refused),
       cmocka_unit_test(out_of_range_is_refused),
+      cmocka_unit_test(timing_faults_parse_and_check_their_ranges),
       cmocka_unit_test(null_arguments_are_invalid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
