@@ -10,7 +10,8 @@ killed mid-grab and restarted: the worker reconnects and the grab completes.
 Mode 'memory': 2000 frames at 2048 x 2048, RSS sampled from outside grows by
 at most 1 MB from the 20% mark to the end.
 
-Only one fake camera can run on 127.0.0.1 (UDP port 3956): the test waits
+Only one fake camera can run on 127.0.0.1 (UDP port 3956): Meson runs this
+through tests/netns-run (a private network namespace); the test still waits
 for the port to be free, and always stops its camera. Exit 77 (skip) when
 arv-fake-gv-camera-0.8 is not installed."""
 import json

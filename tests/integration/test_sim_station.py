@@ -1,7 +1,8 @@
 """`probevision sim` end to end: the SENTIO server answers over TCP, the
 GigE Vision camera delivers frames to `probevision grab --camera aravis`,
 faults are injected and logged, SIGTERM stops it with exit 0, and a bad
---fault spec is refused. The simulator binds 127.0.0.1:3956 (run alone).
+--fault spec is refused. The simulator binds 127.0.0.1:3956: Meson runs this through
+tests/netns-run (a private network namespace).
 Exits 77 (skipped) when probevision was built without Aravis."""
 import json
 import os

@@ -1,7 +1,8 @@
 """probevision run through the real drivers against probevision sim on
 loopback: the aravis camera (GigE Vision) and the sentio stage (SENTIO over
 TCP). Every process is started and stopped here; one GigE Vision camera per
-address, so this test runs alone (is_parallel : false)."""
+address, so Meson runs this through tests/netns-run (a private network
+namespace of its own)."""
 import os
 import signal
 import socket
