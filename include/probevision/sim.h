@@ -191,8 +191,8 @@ int pv_gv_camera_start_opts(const char *address, const char *serial, const pv_sc
                             pv_error *err);
 
 /* The camera's device clock: it ticks at 1 GHz and reads pv_now_ns() + this
- * offset (random, chosen at start; tests use it to check timestamps).
- * Thread-safe. */
+ * offset (random, 1000 to 11000 s, chosen at start; GevTimestampControlReset
+ * changes it; tests use it to check timestamps). Thread-safe. */
 int64_t pv_gv_camera_clock_offset_ns(pv_gv_camera *cam);
 
 /* 1 if the simulated stage was settled (not moving and past its settle

@@ -72,9 +72,10 @@ void pv__gv_regs_init(pv_gv_camera *cam) {
   pv_snprintf_c(cam->xml_url, sizeof cam->xml_url, "Local:probevision-sim.xml;%x;%x",
                 PV__GV_XML_BASE, (unsigned)((xml_len + 3) / 4 * 4));
   uint64_t rng = (uint64_t)pv_wall_ns() ^ (uint64_t)(uintptr_t)cam;
-  /* the device has been up for 1000 to 11000 s when it starts serving */
-  int64_t up = PV_NS_PER_S * 1000 + (int64_t)(pv_rng_next(&rng) % (UINT64_C(10000) * PV_NS_PER_S));
-  cam->clock_offset_ns = up - pv_now_ns();
+  /* the device clock runs 1000 to 11000 s ahead of the host's monotonic
+   * clock: never the host's time, whatever the host's uptime */
+  cam->clock_offset_ns =
+      PV_NS_PER_S * 1000 + (int64_t)(pv_rng_next(&rng) % (UINT64_C(10000) * PV_NS_PER_S));
 }
 
 static void boot_image(const pv_gv_camera *cam, uint8_t *img) {

@@ -60,7 +60,7 @@ static void latched_timestamp_is_the_device_clock(void **state) {
   GError *error = NULL;
   gvc_open(&c, scene, (pv_truth_source){stage, NULL});
   int64_t off = pv_gv_camera_clock_offset_ns(c.cam);
-  assert_true(off > 100 * PV_NS_PER_S || off < -100 * PV_NS_PER_S); /* not host time */
+  assert_true(off >= 1000 * PV_NS_PER_S); /* not host time */
   assert_int_equal(arv_camera_get_integer(c.camera, "GevTimestampTickFrequency", &error),
                    1000000000);
   const char *latch[2] = {"GevTimestampControlLatch", "TimestampLatch"};
