@@ -327,30 +327,71 @@ static void run_hook(pv_sequencer *s) {
   }
 }
 
+/* Where the stage is after a point, against where it was last sent.
+ * Sets the reported position into r (NaN when unreadable). LOST: farther
+ * than the search radius (or 50 um before the radius is known) from the
+ * commanded position: the stage lost its position while the point ran (a
+ * controller restarted, a re-home), so the frames may show another die.
+ * UNREADABLE: the stage did not answer; nothing says where the frames were
+ * taken either. */
+enum { POSITION_OK, POSITION_LOST, POSITION_UNREADABLE };
+
+static int check_position(pv_sequencer *s, pv_error *err) {
+  pv_point_result *r = &s->res;
+  if (pv_stage_get_position(s->io.stage, &r->x_final_um, &r->y_final_um, err) != 0) {
+    pv_warn("point %" PRId64 ": cannot read the stage position: %s", r->idx, err->msg);
+    r->x_final_um = r->y_final_um = NAN;
+    return POSITION_UNREADABLE;
+  }
+  double limit = isnan(s->radius_um) ? 50.0 : s->radius_um;
+  double off = hypot(r->x_final_um - s->cmd_x, r->y_final_um - s->cmd_y);
+  if (!(off > limit)) return POSITION_OK;
+  pv_warn("point %" PRId64 ": the stage reports (%.2f, %.2f) um, %.1f um from the commanded "
+          "(%.2f, %.2f) um: it lost its position during the point (restarted or re-homed?)",
+          r->idx, r->x_final_um, r->y_final_um, off, s->cmd_x, s->cmd_y);
+  return POSITION_LOST;
+}
+
+/* Runs one point; when the stage's position afterwards is lost or cannot
+ * be read, runs it once more from its target, and then records a stage
+ * error rather than a result nothing vouches for. */
 static void run_point(pv_sequencer *s, int pos, const pv_target *t) {
   pv_point_result *r = &s->res;
-  memset(r, 0, sizeof *r);
-  r->idx = t->index;
-  memcpy(r->name, t->name, sizeof r->name);
-  r->x_target_um = t->x_um;
-  r->y_target_um = t->y_um;
-  r->x_final_um = r->y_final_um = r->residual_um = r->score = NAN;
-  r->truth_error_um = NAN;
-  r->exposure_margin_ms = NAN;
-  r->started_wall_ns = pv_wall_ns();
+  for (int attempt = 0;; attempt++) {
+    memset(r, 0, sizeof *r);
+    r->idx = t->index;
+    memcpy(r->name, t->name, sizeof r->name);
+    r->x_target_um = t->x_um;
+    r->y_target_um = t->y_um;
+    r->x_final_um = r->y_final_um = r->residual_um = r->score = NAN;
+    r->truth_error_um = NAN;
+    r->exposure_margin_ms = NAN;
+    r->started_wall_ns = pv_wall_ns();
 
-  int64_t t_settled = 0;
-  if (move_settled(s, t->x_um, t->y_um, &t_settled, NULL) != 0)
-    r->status = PV_POINT_STAGE_ERROR;
-  else if (pos % s->p.match_every == 0)
-    r->status = align(s, t_settled);
-  else
-    r->status = PV_POINT_OK; /* alignment skipped by choice: iterations 0 */
-  if (r->status == CANNOT_ALIGN) return;
-
-  pv_error err;
-  if (pv_stage_get_position(s->io.stage, &r->x_final_um, &r->y_final_um, &err) != 0)
-    r->x_final_um = r->y_final_um = NAN;
+    int64_t t_settled = 0;
+    if (move_settled(s, t->x_um, t->y_um, &t_settled, NULL) != 0)
+      r->status = PV_POINT_STAGE_ERROR;
+    else if (pos % s->p.match_every == 0)
+      r->status = align(s, t_settled);
+    else
+      r->status = PV_POINT_OK; /* alignment skipped by choice: iterations 0 */
+    if (r->status == CANNOT_ALIGN) return;
+    if (r->status == PV_POINT_STAGE_ERROR) break;
+    pv_error err = {""};
+    int where = check_position(s, &err);
+    if (where == POSITION_OK) break;
+    if (attempt == 1) {
+      r->status = PV_POINT_STAGE_ERROR;
+      if (where == POSITION_LOST)
+        pv_snprintf_c(r->error, sizeof r->error,
+                      "stage: reports (%.2f, %.2f) um after a move to (%.2f, %.2f) um, twice",
+                      r->x_final_um, r->y_final_um, s->cmd_x, s->cmd_y);
+      else
+        pv_snprintf_c(r->error, sizeof r->error, "stage: position unreadable: %s", err.msg);
+      break;
+    }
+    pv_warn("point %" PRId64 ": running the point again from its target", r->idx);
+  }
   double tx, ty;
   if (pv_stage_get_truth(s->io.stage, &tx, &ty) == 0)
     r->truth_error_um = hypot(tx - t->x_um, ty - t->y_um);

@@ -129,7 +129,7 @@ def simulator_restart_mid_run():
         time.sleep(2)
         sim.start()
         out, err = p.communicate(timeout=400)
-        check(p.returncode == 0, f"exit {p.returncode}: {err[-2500:]}")
+        check(p.returncode == 0, f"exit {p.returncode}: statuses {[x['status'] for x in points(db)]}: " + "\n".join(l for l in err.splitlines() if "WARN" in l or "ERROR" in l)[-3000:])
         pts = points(db)
         check(len(pts) == 30 and all(x["status"] == "ok" for x in pts),
               f"statuses {[x['status'] for x in pts]}")

@@ -36,6 +36,10 @@ typedef struct seq_setup {
   pv_acquisition acquisition;     /* the camera's (AUTO: the sim's software) */
   int record_settles;             /* put a settle recorder in front of the
                                      stage (station.settles) */
+  /* NULL, or a stage put in front of the one the sequencer would drive
+   * (after the settle recorder); the station destroys it */
+  pv_stage *(*wrap)(pv_stage *inner, void *ctx);
+  void *wrap_ctx;
 } seq_setup;
 
 /* A stage in front of another that remembers the last settle (stepper
@@ -60,6 +64,7 @@ typedef struct station {
   void *sim_cam;              /* the sim camera's driver object (records) */
   pv_stage *recording;        /* record_settles: the recorder's stage */
   settle_recorder *settles;   /*   and its state (owned by that stage) */
+  pv_stage *wrapped;          /* seq_setup.wrap's stage */
 } station;
 
 static int rec_connect(void *self, pv_error *err) {
@@ -157,6 +162,10 @@ static inline void station_open(station *s, const seq_setup *o) {
     assert_int_equal(pv_stage_create(&settle_recorder_driver, s->settles, &s->recording), 0);
     s->stage = s->recording;
   }
+  if (o->wrap != NULL) {
+    s->wrapped = o->wrap(s->stage, o->wrap_ctx);
+    assert_non_null(s->wrapped);
+  }
 
   pv_sim_camera_params cp;
   pv_sim_camera_params_default(&cp);
@@ -199,7 +208,8 @@ static inline void station_open(station *s, const seq_setup *o) {
   else pv_sequencer_params_default(&sp);
   sp.um_per_px = pv_scene_params(o->scene)->um_per_px;
   if (o->camera_fault > 0) sp.frame_timeout_ms = 50, sp.frame_retries = 1;
-  pv_sequencer_io io = {s->cam, s->stage, s->matcher, s->journal, s->run_id};
+  pv_sequencer_io io = {s->cam, s->wrapped ? s->wrapped : s->stage, s->matcher, s->journal,
+                        s->run_id};
   assert_int_equal(pv_sequencer_create(&sp, &io, o->width, o->height, &s->seq), 0);
 }
 
@@ -209,6 +219,7 @@ static inline void station_close(station *s) {
   pv_journal_close(s->journal);
   pv_matcher_destroy(s->matcher);
   pv_camera_destroy(s->cam);
+  pv_stage_destroy(s->wrapped);
   if (s->recording) {
     s->stage = s->settles->inner;
     pv_stage_destroy(s->recording);
