@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "gv_client.h"
+#include "scene_fixture.h"
 
-static pv_scene *scene;
 
 static void still(void *ctx, int64_t t_ns, double *x, double *y) {
   (void)ctx;
@@ -114,25 +114,11 @@ static void software_trigger_gives_one_frame_per_command(void **state) {
   gvc_close(&c);
 }
 
-static int setup(void **state) {
-  (void)state;
-  pv_log_set_level(PV_LOG_WARN);
-  pv_wafer_params p;
-  pv_wafer_params_default(&p);
-  return pv_scene_create(&p, &scene) == PV_OK ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  pv_scene_destroy(scene);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(frame_rate_is_honoured),
       cmocka_unit_test(single_and_multi_frame_give_exactly_their_count),
       cmocka_unit_test(software_trigger_gives_one_frame_per_command),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, scene_setup, scene_teardown);
 }

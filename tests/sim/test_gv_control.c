@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "probevision/sim.h"
+#include "scene_fixture.h"
 
-static pv_scene *scene;
 
 static int client(void) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -122,25 +122,11 @@ static void a_bad_value_is_refused_and_changes_nothing(void **state) {
   pv_gv_camera_stop(cam);
 }
 
-static int setup(void **state) {
-  (void)state;
-  pv_log_set_level(PV_LOG_WARN);
-  pv_wafer_params p;
-  pv_wafer_params_default(&p);
-  return pv_scene_create(&p, &scene) == PV_OK ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  pv_scene_destroy(scene);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(discovery_answers_with_the_identity),
       cmocka_unit_test(control_is_exclusive_until_the_heartbeat_stops),
       cmocka_unit_test(a_bad_value_is_refused_and_changes_nothing),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, scene_setup, scene_teardown);
 }

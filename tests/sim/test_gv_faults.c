@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "gv_client.h"
+#include "scene_fixture.h"
 
-static pv_scene *scene;
 
 static void still(void *ctx, int64_t t_ns, double *x, double *y) {
   (void)ctx;
@@ -126,25 +126,11 @@ static void truth_log_has_a_line_per_frame_sent(void **state) {
   unlink(path);
 }
 
-static int setup(void **state) {
-  (void)state;
-  pv_log_set_level(PV_LOG_WARN);
-  pv_wafer_params p;
-  pv_wafer_params_default(&p);
-  return pv_scene_create(&p, &scene) == PV_OK ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  pv_scene_destroy(scene);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(leader_delay_holds_every_frame_back),
       cmocka_unit_test(queue_sends_frames_in_bunches),
       cmocka_unit_test(truth_log_has_a_line_per_frame_sent),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, scene_setup, scene_teardown);
 }

@@ -13,8 +13,8 @@
 
 #include "gv_client.h"
 #include "probevision/image.h"
+#include "scene_fixture.h"
 
-static pv_scene *scene;
 static double mark_x, mark_y;
 
 /* The stage sits at the mark until `move_at` (0: never), then 40 um right. */
@@ -129,18 +129,8 @@ static void frame_across_a_move_is_delivered_with_its_time(void **state) {
 }
 
 static int setup(void **state) {
-  (void)state;
-  pv_log_set_level(PV_LOG_WARN);
-  pv_wafer_params p;
-  pv_wafer_params_default(&p);
-  if (pv_scene_create(&p, &scene) != PV_OK) return -1;
+  if (scene_setup(state) != 0) return -1;
   pv_scene_die_mark(scene, 5, &mark_x, &mark_y);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  pv_scene_destroy(scene);
   return 0;
 }
 
@@ -150,5 +140,5 @@ int main(void) {
       cmocka_unit_test(latched_timestamp_is_the_device_clock),
       cmocka_unit_test(frame_across_a_move_is_delivered_with_its_time),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, setup, scene_teardown);
 }
