@@ -33,30 +33,23 @@
 enum { DISCOVERY_CMD = 0x0002, PACKETRESEND_CMD = 0x0040, READREG_CMD = 0x0080,
        WRITEREG_CMD = 0x0082, READMEM_CMD = 0x0084, WRITEMEM_CMD = 0x0086 };
 
-static uint32_t rd32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void wr16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v; }
-static void wr32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
 
 /* Sends an ack: header (status, ack command, length, id) + n data bytes. */
 static void ack(pv_gv_camera *cam, const struct sockaddr_in *to, uint32_t status, uint32_t cmd,
                 uint32_t id, const uint8_t *data, uint32_t n) {
   uint8_t out[8 + 600];
-  wr16(out, status);
-  wr16(out + 2, cmd + 1);
-  wr16(out + 4, n);
-  wr16(out + 6, id);
+  pv__gv_put16(out, status);
+  pv__gv_put16(out + 2, cmd + 1);
+  pv__gv_put16(out + 4, n);
+  pv__gv_put16(out + 6, id);
   if (n) memcpy(out + 8, data, n);
   sendto(cam->gvcp_fd, out, 8 + n, 0, (const struct sockaddr *)to, sizeof *to);
 }
 
 static void resend(pv_gv_camera *cam, const uint8_t *d, uint32_t n) {
   if (n < 12) return;
-  uint16_t block = (uint16_t)(rd32(d) & 0xffffu);
-  uint32_t first = rd32(d + 4) & 0xffffffu, last = rd32(d + 8) & 0xffffffu;
+  uint16_t block = (uint16_t)(pv__gv_get32(d) & 0xffffu);
+  uint32_t first = pv__gv_get32(d + 4) & 0xffffffu, last = pv__gv_get32(d + 8) & 0xffffffu;
   pthread_mutex_lock(&cam->lock);
   for (int i = 0; i < cam->nslots; i++) {
     pv__gv_slot *s = &cam->slots[i];
@@ -99,35 +92,35 @@ static void handle(pv_gv_camera *cam, const uint8_t *p, size_t len, const struct
     break;
   case READREG_CMD:
     for (uint32_t i = 0; i + 4 <= n && i < 512 && status == PV__GVCP_OK; i += 4) {
-      status = pv__gv_read(cam, rd32(d + i), 4, data + i);
+      status = pv__gv_read(cam, pv__gv_get32(d + i), 4, data + i);
       if (status == PV__GVCP_OK) out_n = i + 4;
     }
     break;
   case WRITEREG_CMD: {
     uint32_t done = 0;
     for (uint32_t i = 0; i + 8 <= n && status == PV__GVCP_OK; i += 8) {
-      status = pv__gv_write(cam, rd32(d + i), 4, d + i + 4, peer);
+      status = pv__gv_write(cam, pv__gv_get32(d + i), 4, d + i + 4, peer);
       if (status == PV__GVCP_OK) done++;
     }
-    wr32(data, done);
+    pv__gv_put32(data, done);
     out_n = 4;
     break;
   }
   case READMEM_CMD: {
-    uint32_t addr = n >= 8 ? rd32(d) : 0, size = n >= 8 ? rd32(d + 4) & 0xffffu : 0;
+    uint32_t addr = n >= 8 ? pv__gv_get32(d) : 0, size = n >= 8 ? pv__gv_get32(d + 4) & 0xffffu : 0;
     if (n < 8 || size > 536) {
       status = PV__GVCP_INVALID_PARAMETER;
       break;
     }
-    wr32(data, addr);
+    pv__gv_put32(data, addr);
     status = pv__gv_read(cam, addr, size, data + 4);
     out_n = status == PV__GVCP_OK ? 4 + size : 0;
     break;
   }
   case WRITEMEM_CMD: {
-    uint32_t addr = n >= 4 ? rd32(d) : 0, size = n >= 4 ? n - 4 : 0;
+    uint32_t addr = n >= 4 ? pv__gv_get32(d) : 0, size = n >= 4 ? n - 4 : 0;
     status = n >= 8 ? pv__gv_write(cam, addr, size, d + 4, peer) : PV__GVCP_INVALID_PARAMETER;
-    wr32(data, status == PV__GVCP_OK ? size : 0);
+    pv__gv_put32(data, status == PV__GVCP_OK ? size : 0);
     out_n = 4;
     break;
   }

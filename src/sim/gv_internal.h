@@ -27,6 +27,17 @@
 #include "probevision/sim.h"
 
 #define PV__GV_PORT 3956
+
+/* Big-endian fields of GVCP and GVSP packets and of the register image. */
+static inline uint32_t pv__gv_get32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void pv__gv_put16(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
+static inline void pv__gv_put32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
 #define PV__GV_TICK_HZ 1000000000u
 
 /* Register map (device addresses). */

@@ -27,20 +27,14 @@
 #define CAPABILITY ((1u << 31) | (1u << 30) | (1u << 2) | (1u << 1) | (1u << 0))
 #define MODEL "PV-GigE-Sim"
 
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
-static uint32_t get32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 static void put_double(uint8_t *p, double d) {
   uint64_t u;
   memcpy(&u, &d, 8);
-  put32(p, (uint32_t)(u >> 32));
-  put32(p + 4, (uint32_t)u);
+  pv__gv_put32(p, (uint32_t)(u >> 32));
+  pv__gv_put32(p + 4, (uint32_t)u);
 }
 static double get_double(const uint8_t *p) {
-  uint64_t u = (uint64_t)get32(p) << 32 | get32(p + 4);
+  uint64_t u = (uint64_t)pv__gv_get32(p) << 32 | pv__gv_get32(p + 4);
   double d;
   memcpy(&d, &u, 8);
   return d;
@@ -82,15 +76,15 @@ static void boot_image(const pv_gv_camera *cam, uint8_t *img) {
   memcpy(img, cam->boot_rw, PV__GV_BOOT_SIZE);
   uint32_t ip = ntohl(cam->addr.s_addr), mac = 0x5056u;
   for (const char *c = cam->serial; *c; c++) mac = mac * 31u + (uint8_t)*c;
-  put32(img + 0x0000, 0x00010002u);       /* GigE Vision 1.2 */
-  put32(img + 0x0004, 0x80000001u);       /* big-endian, UTF-8 */
-  put32(img + 0x0008, 0x00000250u);       /* MAC 02:50:..., locally administered */
-  put32(img + 0x000c, mac);
-  put32(img + 0x0010, 0x80000007u);
-  put32(img + 0x0014, 0x00000005u);
-  put32(img + 0x0024, ip);
-  put32(img + 0x0034, (ip >> 24) == 127 ? 0xff000000u : 0xffffff00u);
-  put32(img + 0x0044, 0);
+  pv__gv_put32(img + 0x0000, 0x00010002u);       /* GigE Vision 1.2 */
+  pv__gv_put32(img + 0x0004, 0x80000001u);       /* big-endian, UTF-8 */
+  pv__gv_put32(img + 0x0008, 0x00000250u);       /* MAC 02:50:..., locally administered */
+  pv__gv_put32(img + 0x000c, mac);
+  pv__gv_put32(img + 0x0010, 0x80000007u);
+  pv__gv_put32(img + 0x0014, 0x00000005u);
+  pv__gv_put32(img + 0x0024, ip);
+  pv__gv_put32(img + 0x0034, (ip >> 24) == 127 ? 0xff000000u : 0xffffff00u);
+  pv__gv_put32(img + 0x0044, 0);
   memset(img + 0x0048, 0, 0xe8 - 0x48);
   put_str(img + 0x0048, "probevision", 32);
   put_str(img + 0x0068, MODEL, 32);
@@ -99,43 +93,43 @@ static void boot_image(const pv_gv_camera *cam, uint8_t *img) {
   put_str(img + 0x00d8, cam->serial, 16);
   memset(img + 0x0200, 0, 0x400);
   put_str(img + 0x0200, cam->xml_url, 512);
-  put32(img + 0x0600, 1);
-  put32(img + 0x0900, 0);
-  put32(img + 0x0904, 1);
-  put32(img + 0x0934, CAPABILITY);
-  put32(img + 0x0938, cam->heartbeat_ms);
-  put32(img + 0x093c, 0);
-  put32(img + 0x0940, PV__GV_TICK_HZ);
-  put32(img + 0x0944, 0);
-  put32(img + 0x0948, (uint32_t)(cam->latched >> 32));
-  put32(img + 0x094c, (uint32_t)cam->latched);
-  put32(img + 0x0a00, cam->ccp);
-  put32(img + 0x0d00, cam->scp_port);
-  put32(img + 0x0d04, cam->scps);
-  put32(img + 0x0d08, cam->scpd);
-  put32(img + 0x0d18, cam->scda);
+  pv__gv_put32(img + 0x0600, 1);
+  pv__gv_put32(img + 0x0900, 0);
+  pv__gv_put32(img + 0x0904, 1);
+  pv__gv_put32(img + 0x0934, CAPABILITY);
+  pv__gv_put32(img + 0x0938, cam->heartbeat_ms);
+  pv__gv_put32(img + 0x093c, 0);
+  pv__gv_put32(img + 0x0940, PV__GV_TICK_HZ);
+  pv__gv_put32(img + 0x0944, 0);
+  pv__gv_put32(img + 0x0948, (uint32_t)(cam->latched >> 32));
+  pv__gv_put32(img + 0x094c, (uint32_t)cam->latched);
+  pv__gv_put32(img + 0x0a00, cam->ccp);
+  pv__gv_put32(img + 0x0d00, cam->scp_port);
+  pv__gv_put32(img + 0x0d04, cam->scps);
+  pv__gv_put32(img + 0x0d08, cam->scpd);
+  pv__gv_put32(img + 0x0d18, cam->scda);
 }
 
 static void feat_image(const pv_gv_camera *cam, const pv__gv_settings *s, uint8_t *img) {
   memset(img, 0, PV__GV_FEAT_SIZE);
-  put32(img + PV__GVF_WIDTH, s->width);
-  put32(img + PV__GVF_HEIGHT, s->height);
-  put32(img + PV__GVF_OFFSET_X, s->offset_x);
-  put32(img + PV__GVF_OFFSET_Y, s->offset_y);
-  put32(img + PV__GVF_SENSOR_W, cam->sensor_w);
-  put32(img + PV__GVF_SENSOR_H, cam->sensor_h);
-  put32(img + PV__GVF_WIDTH_MAX, cam->sensor_w);
-  put32(img + PV__GVF_HEIGHT_MAX, cam->sensor_h);
-  put32(img + PV__GVF_PIXFMT, s->pixfmt);
-  put32(img + PV__GVF_PAYLOAD, s->width * s->height);
-  put32(img + PV__GVF_ACQ_MODE, s->acq_mode);
-  put32(img + PV__GVF_ACQ_COUNT, s->acq_count);
-  put32(img + PV__GVF_TRIG_SELECTOR, s->trig_selector);
-  put32(img + PV__GVF_TRIG_MODE, s->trig_mode);
-  put32(img + PV__GVF_TRIG_SOURCE, s->trig_source);
-  put32(img + PV__GVF_EXPOSURE_AUTO, s->exposure_auto);
-  put32(img + PV__GVF_TRIG_ACTIVATION, s->trig_activation);
-  put32(img + PV__GVF_FRAME_RATE_ENABLE, s->frame_rate_enable);
+  pv__gv_put32(img + PV__GVF_WIDTH, s->width);
+  pv__gv_put32(img + PV__GVF_HEIGHT, s->height);
+  pv__gv_put32(img + PV__GVF_OFFSET_X, s->offset_x);
+  pv__gv_put32(img + PV__GVF_OFFSET_Y, s->offset_y);
+  pv__gv_put32(img + PV__GVF_SENSOR_W, cam->sensor_w);
+  pv__gv_put32(img + PV__GVF_SENSOR_H, cam->sensor_h);
+  pv__gv_put32(img + PV__GVF_WIDTH_MAX, cam->sensor_w);
+  pv__gv_put32(img + PV__GVF_HEIGHT_MAX, cam->sensor_h);
+  pv__gv_put32(img + PV__GVF_PIXFMT, s->pixfmt);
+  pv__gv_put32(img + PV__GVF_PAYLOAD, s->width * s->height);
+  pv__gv_put32(img + PV__GVF_ACQ_MODE, s->acq_mode);
+  pv__gv_put32(img + PV__GVF_ACQ_COUNT, s->acq_count);
+  pv__gv_put32(img + PV__GVF_TRIG_SELECTOR, s->trig_selector);
+  pv__gv_put32(img + PV__GVF_TRIG_MODE, s->trig_mode);
+  pv__gv_put32(img + PV__GVF_TRIG_SOURCE, s->trig_source);
+  pv__gv_put32(img + PV__GVF_EXPOSURE_AUTO, s->exposure_auto);
+  pv__gv_put32(img + PV__GVF_TRIG_ACTIVATION, s->trig_activation);
+  pv__gv_put32(img + PV__GVF_FRAME_RATE_ENABLE, s->frame_rate_enable);
   put_double(img + PV__GVF_FRAME_RATE, s->frame_rate);
   put_double(img + PV__GVF_EXPOSURE, s->exposure_us);
   put_double(img + PV__GVF_GAIN, s->gain_db);
@@ -222,16 +216,16 @@ static int write_features(pv_gv_camera *cam, uint32_t off, uint32_t len, const u
       return PV__GVCP_WRITE_PROTECT;
   if (off < PV__GVF_PAYLOAD + 4 && off + len > PV__GVF_PAYLOAD) return PV__GVCP_WRITE_PROTECT;
   pv__gv_settings s = cam->set;
-  s.width = get32(img + PV__GVF_WIDTH), s.height = get32(img + PV__GVF_HEIGHT);
-  s.offset_x = get32(img + PV__GVF_OFFSET_X), s.offset_y = get32(img + PV__GVF_OFFSET_Y);
-  s.pixfmt = get32(img + PV__GVF_PIXFMT);
-  s.acq_mode = get32(img + PV__GVF_ACQ_MODE), s.acq_count = get32(img + PV__GVF_ACQ_COUNT);
-  s.trig_selector = get32(img + PV__GVF_TRIG_SELECTOR);
-  s.trig_mode = get32(img + PV__GVF_TRIG_MODE);
-  s.trig_source = get32(img + PV__GVF_TRIG_SOURCE);
-  s.exposure_auto = get32(img + PV__GVF_EXPOSURE_AUTO);
-  s.trig_activation = get32(img + PV__GVF_TRIG_ACTIVATION);
-  s.frame_rate_enable = get32(img + PV__GVF_FRAME_RATE_ENABLE);
+  s.width = pv__gv_get32(img + PV__GVF_WIDTH), s.height = pv__gv_get32(img + PV__GVF_HEIGHT);
+  s.offset_x = pv__gv_get32(img + PV__GVF_OFFSET_X), s.offset_y = pv__gv_get32(img + PV__GVF_OFFSET_Y);
+  s.pixfmt = pv__gv_get32(img + PV__GVF_PIXFMT);
+  s.acq_mode = pv__gv_get32(img + PV__GVF_ACQ_MODE), s.acq_count = pv__gv_get32(img + PV__GVF_ACQ_COUNT);
+  s.trig_selector = pv__gv_get32(img + PV__GVF_TRIG_SELECTOR);
+  s.trig_mode = pv__gv_get32(img + PV__GVF_TRIG_MODE);
+  s.trig_source = pv__gv_get32(img + PV__GVF_TRIG_SOURCE);
+  s.exposure_auto = pv__gv_get32(img + PV__GVF_EXPOSURE_AUTO);
+  s.trig_activation = pv__gv_get32(img + PV__GVF_TRIG_ACTIVATION);
+  s.frame_rate_enable = pv__gv_get32(img + PV__GVF_FRAME_RATE_ENABLE);
   s.frame_rate = get_double(img + PV__GVF_FRAME_RATE);
   s.exposure_us = get_double(img + PV__GVF_EXPOSURE);
   s.gain_db = get_double(img + PV__GVF_GAIN);
@@ -250,12 +244,12 @@ static int write_features(pv_gv_camera *cam, uint32_t off, uint32_t len, const u
   if (geometry && cam->acquiring) return PV__GVCP_ACCESS_DENIED; /* locked while streaming */
   cam->set = s;
   uint32_t end = off + len;
-  if (off <= PV__GVF_ACQ_STOP && end > PV__GVF_ACQ_STOP && get32(img + PV__GVF_ACQ_STOP) == 1)
+  if (off <= PV__GVF_ACQ_STOP && end > PV__GVF_ACQ_STOP && pv__gv_get32(img + PV__GVF_ACQ_STOP) == 1)
     pv__gv_acquisition_stop(cam, "AcquisitionStop");
-  if (off <= PV__GVF_ACQ_START && end > PV__GVF_ACQ_START && get32(img + PV__GVF_ACQ_START) == 1)
+  if (off <= PV__GVF_ACQ_START && end > PV__GVF_ACQ_START && pv__gv_get32(img + PV__GVF_ACQ_START) == 1)
     acquisition_start(cam);
   if (off <= PV__GVF_TRIG_SOFTWARE && end > PV__GVF_TRIG_SOFTWARE &&
-      get32(img + PV__GVF_TRIG_SOFTWARE) == 1)
+      pv__gv_get32(img + PV__GVF_TRIG_SOFTWARE) == 1)
     software_trigger(cam);
   pthread_cond_broadcast(&cam->wake); /* rate or exposure may have changed */
   return PV__GVCP_OK;
@@ -310,7 +304,7 @@ static int write_boot_word(pv_gv_camera *cam, uint32_t a, uint32_t v,
   case 0x0d18: cam->scda = v; return PV__GVCP_OK;
   default:
     if (a < 0x00e8 || (a >= 0x0200 && a < 0x0a00)) return PV__GVCP_WRITE_PROTECT;
-    put32(cam->boot_rw + a, v); /* user name, message channel...: kept, not used */
+    pv__gv_put32(cam->boot_rw + a, v); /* user name, message channel...: kept, not used */
     return PV__GVCP_OK;
   }
 }
@@ -323,7 +317,7 @@ int pv__gv_write(pv_gv_camera *cam, uint32_t addr, uint32_t len, const uint8_t *
   uint64_t end = (uint64_t)addr + len;
   if (end <= PV__GV_BOOT_SIZE) {
     for (uint32_t i = 0; i < len; i += 4) {
-      int st = write_boot_word(cam, addr + i, get32(in + i), peer);
+      int st = write_boot_word(cam, addr + i, pv__gv_get32(in + i), peer);
       if (st != PV__GVCP_OK) return st;
     }
     return PV__GVCP_OK;

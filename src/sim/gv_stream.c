@@ -44,10 +44,6 @@
 #define PACE_BYTES (32 * 1024) /* pause briefly after each burst this big */
 #define PACE_NS 50000
 
-static void wr16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v; }
-static void wr32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
 
 static int to_pixfmt(uint32_t f, pv_pixfmt *out) {
   switch (f) {
@@ -71,26 +67,26 @@ void pv__gv_send_packets(pv_gv_camera *cam, const pv__gv_slot *s, uint32_t first
   for (uint32_t id = first; id <= last; id++) {
     size_t n = 8;
     uint32_t format;
-    wr16(buf, 0);
-    wr16(buf + 2, s->block_id);
+    pv__gv_put16(buf, 0);
+    pv__gv_put16(buf + 2, s->block_id);
     if (id == 0) {
       format = 1; /* leader: image payload, the exposure start's device time */
       uint8_t *d = buf + 8;
-      wr16(d, 0);
-      wr16(d + 2, 0x0001);
-      wr32(d + 4, (uint32_t)(s->timestamp >> 32));
-      wr32(d + 8, (uint32_t)s->timestamp);
-      wr32(d + 12, s->pixfmt);
-      wr32(d + 16, s->width);
-      wr32(d + 20, s->height);
-      wr32(d + 24, s->offset_x);
-      wr32(d + 28, s->offset_y);
-      wr32(d + 32, 0);
+      pv__gv_put16(d, 0);
+      pv__gv_put16(d + 2, 0x0001);
+      pv__gv_put32(d + 4, (uint32_t)(s->timestamp >> 32));
+      pv__gv_put32(d + 8, (uint32_t)s->timestamp);
+      pv__gv_put32(d + 12, s->pixfmt);
+      pv__gv_put32(d + 16, s->width);
+      pv__gv_put32(d + 20, s->height);
+      pv__gv_put32(d + 24, s->offset_x);
+      pv__gv_put32(d + 28, s->offset_y);
+      pv__gv_put32(d + 32, 0);
       n += 36;
     } else if (id == trailer) {
       format = 2;
-      wr32(buf + 8, 0x0001);
-      wr32(buf + 12, s->height);
+      pv__gv_put32(buf + 8, 0x0001);
+      pv__gv_put32(buf + 12, s->height);
       n += 8;
     } else {
       format = 3;
@@ -98,7 +94,7 @@ void pv__gv_send_packets(pv_gv_camera *cam, const pv__gv_slot *s, uint32_t first
       memcpy(buf + 8, s->data + off, len);
       n += len;
     }
-    wr32(buf + 4, format << 24 | id);
+    pv__gv_put32(buf + 4, format << 24 | id);
     if (loss > 0 && pv_rng_uniform(&cam->stream_rng) < loss) continue;
     sendto(cam->stream_fd, buf, n, 0, (const struct sockaddr *)dst, sizeof *dst);
     if ((burst += n) >= PACE_BYTES && !resend) { /* let the receiver drain its socket */
