@@ -35,6 +35,7 @@ bench: deps
 	$(MESON) compile -C $(BUILD) bench/bench_match bench/bench_align
 	$(BUILD)/bench/bench_match $(BENCH_ARGS)
 	$(BUILD)/bench/bench_align
+	python3 bench/bench_acquisition.py --bin $(BUILD)/probevision
 
 fuzz: deps
 	@scripts/install-deps --fuzz
