@@ -83,6 +83,10 @@ typedef struct pv_sim_stage_params {
                             (default 0.01) */
   double error_um;       /* plus a random error of this sigma (default 0.3) */
   double backlash_um;    /* lost motion on direction reversal (default 0.5) */
+  double contact_um;     /* chuck height at contact (default 10000) */
+  double separation_um;  /* separation height: this far below contact
+                            (default 300) */
+  double z_move_ms;      /* one Z move (contact <-> separation; default 20) */
   double x_min_um, x_max_um, y_min_um, y_max_um; /* travel range */
   double speed;          /* time scale: 1 real time, 0 as fast as possible;
                             durations are multiplied by it (0.1: ten times
@@ -148,6 +152,10 @@ int pv_sim_camera_frame_record(void *self, uint64_t frame_id, int64_t *fired_ns,
 void pv_sim_stage_params_default(pv_sim_stage_params *p);
 int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out);
 pv_truth_source pv_sim_stage_truth(pv_stage *st);
+/* XY moves the simulated stage refused because the chuck was in contact
+ * (the interlock; a correct run makes none). 0 for other stages.
+ * Thread-safe. */
+uint64_t pv_sim_stage_xy_in_contact(pv_stage *st);
 
 /* Parses one fault spec into f (other fields untouched). PV_EPARSE with a
  * message naming the spec and what is allowed. */

@@ -20,6 +20,28 @@ extern "C" {
 
 /* ---- types ------------------------------------------------------------ */
 
+/* Where the chuck's Z is: probes touching the wafer (CONTACT), at the
+ * separation height below it (SEPARATION, the only height at which XY may
+ * move), or elsewhere (UNKNOWN: not yet known, or between). */
+typedef enum pv_stage_z {
+  PV_STAGE_Z_UNKNOWN = 0,
+  PV_STAGE_Z_SEPARATION,
+  PV_STAGE_Z_CONTACT
+} pv_stage_z;
+
+/* A step along the station's own wafer map (SENTIO map:step_*). */
+typedef enum pv_map_step_kind {
+  PV_MAP_STEP_FIRST, /* the route's first die */
+  PV_MAP_STEP_NEXT,  /* the die after the current one */
+  PV_MAP_STEP_DIE    /* the die (col, row, site) of the request */
+} pv_map_step_kind;
+
+typedef struct pv_map_die {
+  int col, row, site;
+  int end_of_route;   /* 1: this die is the route's last */
+  double x_um, y_um;  /* the chuck's position after the step */
+} pv_map_die;
+
 typedef struct pv_stage_driver {
   const char *name;
   int (*connect)(void *self, pv_error *err);
@@ -33,6 +55,18 @@ typedef struct pv_stage_driver {
   /* The true position (simulated stages only; else PV_EUNSUPPORTED). */
   int (*get_truth)(void *self, double *x_um, double *y_um);
   void (*destroy)(void *self);
+  /* Z (NULL when the stage has none: runs must then leave probe.contact
+   * off). contact / separate move the chuck to its contact / separation
+   * height and report the height reached (um); get_z reports the height
+   * and where that is. A stage refuses an XY move while in contact. */
+  int (*contact)(void *self, double *z_um, pv_error *err);
+  int (*separate)(void *self, double *z_um, pv_error *err);
+  int (*get_z)(void *self, double *z_um, pv_stage_z *where, pv_error *err);
+  /* Wafer-map stepping by the station (NULL: none): the station moves the
+   * chuck to the die and reports it. PV_ENOTFOUND when NEXT is asked after
+   * the route's last die. */
+  int (*map_step)(void *self, pv_map_step_kind kind, int col, int row, int site,
+                  pv_map_die *out, pv_error *err);
 } pv_stage_driver;
 
 typedef struct pv_stage pv_stage;
@@ -67,6 +101,16 @@ int pv_stage_wait_settled(pv_stage *st, int64_t *t_settled_ns, pv_error *err);
 int pv_stage_get_position(pv_stage *st, double *x_um, double *y_um,
                           pv_error *err);
 int pv_stage_get_truth(pv_stage *st, double *x_um, double *y_um);
+/* Z and map stepping; PV_EUNSUPPORTED (err says which stage) when the
+ * driver has no such entry. pv_stage_has_z / pv_stage_has_map: 1 when it
+ * has. */
+int pv_stage_contact(pv_stage *st, double *z_um, pv_error *err);
+int pv_stage_separate(pv_stage *st, double *z_um, pv_error *err);
+int pv_stage_get_z(pv_stage *st, double *z_um, pv_stage_z *where, pv_error *err);
+int pv_stage_map_step(pv_stage *st, pv_map_step_kind kind, int col, int row, int site,
+                      pv_map_die *out, pv_error *err);
+int pv_stage_has_z(const pv_stage *st);
+int pv_stage_has_map(const pv_stage *st);
 /* The driver object of st when st was created over driver table drv, else
  * NULL (also for st NULL): how a driver recognises its own stages (e.g.
  * pv_sim_stage_truth). The stage keeps ownership. Thread-safe (reads

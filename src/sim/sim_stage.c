@@ -48,6 +48,9 @@ typedef struct sim_stage {
   int64_t t_start, t_end, t_settled;
   int64_t prev_settled;      /* t_settled of the move before (settled_during) */
   int last_dir[2];           /* -1, 0 (never moved), +1 per axis */
+  double z_um;               /* chuck height */
+  pv_stage_z z_where;        /* separation (start) or contact */
+  uint64_t xy_in_contact;    /* XY moves refused because in contact */
 } sim_stage;
 
 void pv_sim_stage_params_default(pv_sim_stage_params *p) {
@@ -56,6 +59,7 @@ void pv_sim_stage_params_default(pv_sim_stage_params *p) {
       .error_um = 0.3, .backlash_um = 0.5,
       .x_min_um = -150000, .x_max_um = 150000,
       .y_min_um = -150000, .y_max_um = 150000,
+      .contact_um = 10000, .separation_um = 300, .z_move_ms = 20,
       .speed = 1, .fault_error = 0, .fault_timeout = 0, .timeout_ms = 10000,
       .seed = 1};
 }
@@ -98,6 +102,14 @@ static int move_to(sim_stage *s, double x, double y, pv_error *err) {
                         x, y, p->x_min_um, p->x_max_um, p->y_min_um,
                         p->y_max_um);
   pthread_mutex_lock(&s->mu);
+  if (s->z_where == PV_STAGE_Z_CONTACT) { /* the interlock: never scratch the wafer */
+    s->xy_in_contact++;
+    pthread_mutex_unlock(&s->mu);
+    pv_warn("sim stage: XY move to (%.3f, %.3f) um refused: the chuck is in contact", x, y);
+    return pv_error_set(err, PV_ESTAGE,
+                        "sim stage: XY move to (%.3f, %.3f) um refused: the chuck is in "
+                        "contact (move to separation first)", x, y);
+  }
   if (p->fault_error > 0 && pv_rng_uniform(&s->rng) < p->fault_error) {
     pthread_mutex_unlock(&s->mu);
     return pv_error_set(err, PV_ESTAGE,
@@ -194,6 +206,38 @@ static int sim_get_truth(void *self, double *x_um, double *y_um) {
   return PV_OK;
 }
 
+/* Z: contact at p.contact_um, separation p.separation_um below it; a Z move
+ * takes p.z_move_ms (times speed). */
+static int move_z(sim_stage *s, pv_stage_z to, double *z_um) {
+  pthread_mutex_lock(&s->mu);
+  s->z_where = to;
+  s->z_um = to == PV_STAGE_Z_CONTACT ? s->p.contact_um : s->p.contact_um - s->p.separation_um;
+  *z_um = s->z_um;
+  pthread_mutex_unlock(&s->mu);
+  if (s->p.speed > 0) pv_sleep_ns((int64_t)(s->p.z_move_ms * s->p.speed * 1e6));
+  return PV_OK;
+}
+
+static int sim_contact(void *self, double *z_um, pv_error *err) {
+  (void)err;
+  return move_z(self, PV_STAGE_Z_CONTACT, z_um);
+}
+
+static int sim_separate(void *self, double *z_um, pv_error *err) {
+  (void)err;
+  return move_z(self, PV_STAGE_Z_SEPARATION, z_um);
+}
+
+static int sim_get_z(void *self, double *z_um, pv_stage_z *where, pv_error *err) {
+  (void)err;
+  sim_stage *s = self;
+  pthread_mutex_lock(&s->mu);
+  *z_um = s->z_um;
+  *where = s->z_where;
+  pthread_mutex_unlock(&s->mu);
+  return PV_OK;
+}
+
 static void sim_destroy(void *self) {
   sim_stage *s = self;
   if (s == NULL) return;
@@ -210,6 +254,9 @@ static const pv_stage_driver sim_driver = {
     .get_position = sim_get_position,
     .get_truth = sim_get_truth,
     .destroy = sim_destroy,
+    .contact = sim_contact,
+    .separate = sim_separate,
+    .get_z = sim_get_z,
 };
 
 /* Starts at (0, 0), settled, with no landing error. */
@@ -223,14 +270,27 @@ int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out) {
   if (p->speed < 0 || p->speed_um_s < 0 || p->settle_ms < 0 ||
       !(p->fault_timeout >= 0 && p->fault_timeout <= 1) ||
       !(p->timeout_ms >= 0 && p->timeout_ms <= 3600e3) ||
-      p->x_min_um > p->x_max_um || p->y_min_um > p->y_max_um)
+      p->x_min_um > p->x_max_um || p->y_min_um > p->y_max_um ||
+      !(p->separation_um > 0 && p->separation_um <= p->contact_um) ||
+      !(p->z_move_ms >= 0 && p->z_move_ms <= 60000))
     return PV_EINVAL;
   sim_stage *s = calloc(1, sizeof *s);
   if (s == NULL) return PV_ENOMEM;
   s->p = *p;
   s->rng = p->seed;
+  s->z_where = PV_STAGE_Z_SEPARATION;
+  s->z_um = p->contact_um - p->separation_um;
   pthread_mutex_init(&s->mu, NULL);
   return pv_stage_create(&sim_driver, s, out);
+}
+
+uint64_t pv_sim_stage_xy_in_contact(pv_stage *st) {
+  sim_stage *s = pv_stage_driver_self(st, &sim_driver);
+  if (s == NULL) return 0;
+  pthread_mutex_lock(&s->mu);
+  uint64_t n = s->xy_in_contact;
+  pthread_mutex_unlock(&s->mu);
+  return n;
 }
 
 /* Not a simulated stage: -1 (unknown). */

@@ -59,3 +59,34 @@ void *pv_stage_driver_self(const pv_stage *st, const pv_stage_driver *drv) {
   if (st == NULL || st->drv != drv) return NULL;
   return st->self;
 }
+
+static int unsupported(const pv_stage *st, const char *what, pv_error *err) {
+  return pv_error_set(err, PV_EUNSUPPORTED, "stage %s: has no %s", st->drv->name, what);
+}
+
+int pv_stage_contact(pv_stage *st, double *z_um, pv_error *err) {
+  if (st->drv->contact == NULL) return unsupported(st, "Z (contact)", err);
+  return st->drv->contact(st->self, z_um, err);
+}
+
+int pv_stage_separate(pv_stage *st, double *z_um, pv_error *err) {
+  if (st->drv->separate == NULL) return unsupported(st, "Z (separation)", err);
+  return st->drv->separate(st->self, z_um, err);
+}
+
+int pv_stage_get_z(pv_stage *st, double *z_um, pv_stage_z *where, pv_error *err) {
+  if (st->drv->get_z == NULL) return unsupported(st, "Z", err);
+  return st->drv->get_z(st->self, z_um, where, err);
+}
+
+int pv_stage_map_step(pv_stage *st, pv_map_step_kind kind, int col, int row, int site,
+                      pv_map_die *out, pv_error *err) {
+  if (st->drv->map_step == NULL) return unsupported(st, "wafer map stepping", err);
+  return st->drv->map_step(st->self, kind, col, row, site, out, err);
+}
+
+int pv_stage_has_z(const pv_stage *st) {
+  return st->drv->contact != NULL && st->drv->separate != NULL && st->drv->get_z != NULL;
+}
+
+int pv_stage_has_map(const pv_stage *st) { return st->drv->map_step != NULL; }

@@ -90,8 +90,9 @@ static int rec_get_truth(void *self, double *x, double *y) {
 }
 static void rec_destroy(void *self) { free(self); }
 static const pv_stage_driver settle_recorder_driver = {
-    "settle-recorder", rec_connect,      rec_move_abs,  rec_move_rel,
-    rec_wait_settled,  rec_get_position, rec_get_truth, rec_destroy};
+    .name = "settle-recorder", .connect = rec_connect, .move_abs = rec_move_abs,
+    .move_rel = rec_move_rel, .wait_settled = rec_wait_settled,
+    .get_position = rec_get_position, .get_truth = rec_get_truth, .destroy = rec_destroy};
 
 static char seq_dir[64];
 

@@ -69,9 +69,10 @@ static int l_get_truth(void *self, double *x, double *y) {
   return pv_stage_get_truth(((liar *)self)->inner, x, y);
 }
 static void l_destroy(void *self) { (void)self; } /* the test owns it */
-static const pv_stage_driver liar_driver = {"liar",         l_connect,      l_move_abs,
-                                            l_move_rel,     l_wait_settled, l_get_position,
-                                            l_get_truth,    l_destroy};
+static const pv_stage_driver liar_driver = {
+    .name = "liar", .connect = l_connect, .move_abs = l_move_abs, .move_rel = l_move_rel,
+    .wait_settled = l_wait_settled, .get_position = l_get_position, .get_truth = l_get_truth,
+    .destroy = l_destroy};
 
 static pv_stage *wrap(pv_stage *inner, void *ctx) {
   liar *l = ctx;
