@@ -73,6 +73,10 @@ typedef struct pv_config {
   /* [measure] */
   char measure_command[PV_CONFIG_PATH_CAP];
   double measure_timeout_s;
+  /* [probe] */
+  char probe_contact[PV_CONFIG_NAME_CAP]; /* auto, on, off */
+  /* [run] (volatile: not part of the hash; the target list has its own) */
+  char run_targets[PV_CONFIG_PATH_CAP];   /* "", a CSV path, or sentio-map */
   /* [monitor] (volatile: not part of the hash) */
   double monitor_interval_s;
   char monitor_incident_dir[PV_CONFIG_PATH_CAP];

@@ -68,6 +68,13 @@ void pv_targets_free(pv_targets *t);
 /* FNV-1a 64 of the canonical text "index,x,y,name\n" per target (%.17g
  * numbers), so equal lists hash equal whatever their file's units. */
 uint64_t pv_targets_hash(const pv_targets *t);
+/* A run that steps by the station's own wafer map (`--targets sentio-map`)
+ * has no list: its targets hash is FNV-1a 64 of the text "sentio-map\n",
+ * so such a run resumes only as a map run (the route itself is the
+ * station's; resuming checks that the last recorded die still exists on
+ * it). Thread-safe. */
+#define PV_TARGETS_SENTIO_MAP "sentio-map"
+uint64_t pv_targets_map_hash(void);
 
 /* FNV-1a 64 of n bytes continuing from h (start with PV_FNV1A64_INIT), and
  * its 16-digit lower-case hex form. */
@@ -123,6 +130,13 @@ typedef struct pv_point_result {
    * columns read back 0 / NAN). */
   uint64_t frame_id;
   double exposure_margin_ms;
+  /* The chuck height reached at contact, um (NAN: no contact: probe
+   * contact off, or the point failed before it). */
+  double contact_z_um;
+  /* Map runs: the station's die (has_die 1); else has_die 0 and the die
+   * columns are stored as NULL. */
+  int has_die;
+  int die_col, die_row, die_site;
 } pv_point_result;
 
 /* ---- journal ---------------------------------------------------------- */
@@ -159,6 +173,10 @@ int pv_journal_recorded(pv_journal *j, int64_t run_id,
  * (run_id, idx) is never replaced: PV_ECONFLICT. */
 int pv_journal_record(pv_journal *j, int64_t run_id,
                       const pv_point_result *p, pv_error *err);
+/* The run's recorded point of highest idx: its idx and, when it has one,
+ * its die (has_die 1). PV_ENOTFOUND when the run holds no point. */
+int pv_journal_last_point(pv_journal *j, int64_t run_id, int64_t *idx,
+                          int *has_die, pv_map_die *die, pv_error *err);
 /* Sets the run's status and finished_at (now). */
 int pv_journal_finish_run(pv_journal *j, int64_t run_id, pv_run_status st,
                           pv_error *err);
@@ -228,6 +246,12 @@ typedef struct pv_sequencer_params {
   int stage_retries;     /* extra move attempts before stage_error (2) */
   char measure_command[1024]; /* "" = no hook */
   double measure_timeout_s;  /* (default 60) */
+  /* 1: the probing cycle with Z: XY moves only at separation (the chuck is
+   * brought there before the run's first move), after alignment contact,
+   * the measurement, back to separation. The stage must have Z
+   * (pv_sequencer_create: PV_EUNSUPPORTED otherwise). 0 (default): vision
+   * only, Z is never touched. */
+  int contact;
 } pv_sequencer_params;
 
 typedef struct pv_sequencer_io {
@@ -250,12 +274,17 @@ typedef struct pv_run_summary {
    * INT64_MAX when no frame was used */
   int64_t min_settle_margin_ns;
   double search_radius_um;    /* the radius used; NAN before the first frame */
-  /* Why the run stopped before its first point when the configuration
-   * cannot align (pv_sequencer_run returned PV_EINVAL); "" otherwise. */
+  /* Why the run stopped early: the configuration cannot align
+   * (pv_sequencer_run returned PV_EINVAL) or the stage failed in a way
+   * that forbids going on (PV_ESTAGE: a separation failed, so the chuck
+   * may be in contact, or the station's map could not be stepped); ""
+   * otherwise. */
   char error[PV_ERROR_MSG_MAX];
+  int end_of_route;           /* map runs: the route's last die was done */
 } pv_run_summary;
 
-/* Called after each point (in the sequencer's thread). */
+/* Called after each point (in the sequencer's thread); total is 0 when
+ * not known (map runs). */
 typedef void (*pv_progress_cb)(void *ctx, int done, int total,
                                const pv_point_result *last);
 
@@ -273,15 +302,40 @@ void pv_sequencer_destroy(pv_sequencer *s); /* accepts NULL */
 /* Runs target positions first_pos .. first_pos + npoints - 1, skipping a
  * position whose skip[pos] is set (skip may be NULL). Each point is
  * recorded in the journal before the next starts. *stop (may be NULL) is
- * checked between points. Returns PV_OK when the points ran (failed points
- * included), the journal's error (fatal: a result is never dropped), or
+ * checked between points (a point in progress finishes, back at
+ * separation). Returns PV_OK when the points ran (failed points
+ * included), the journal's error (fatal: a result is never dropped),
  * PV_EINVAL with out->error set when the first frame shows that the
- * search radius cannot tell the dies apart (nothing is recorded then).
+ * search radius cannot tell the dies apart (nothing is recorded then), or
+ * PV_ESTAGE with out->error set when the chuck could not be brought to
+ * separation (no XY move follows; the point is recorded as stage_error).
  * Allocates a scratch copy of the target positions while it starts. */
 int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
                      const unsigned char *skip, int first_pos, int npoints,
                      pv_progress_cb progress, void *ctx,
                      volatile sig_atomic_t *stop, pv_run_summary *out);
+
+/* Where a map run starts: at the route's first die (resume 0), or after
+ * the die (col, row, site) recorded last as point last_idx (resume 1). */
+typedef struct pv_map_start {
+  int resume;
+  int64_t last_idx;
+  int col, row, site;
+} pv_map_start;
+
+/* Steps by the station's own wafer map (the stage needs map_step): the
+ * station moves the chuck to the route's first die (or, resuming, to the
+ * last recorded die and then the next), the point is aligned there,
+ * measured and recorded as idx 0, 1, ... with its die, then the station
+ * steps to the next die, up to the die flagged end_of_route
+ * (out->end_of_route set) or max_points points (<= 0: no limit). Stepping
+ * FIRST/DIE is retried stage_retries times; a failed NEXT is retried as
+ * DIE (the last done die) then NEXT, so a lost reply never skips a die.
+ * Returns as pv_sequencer_run; PV_ESTAGE with out->error when the map
+ * cannot be stepped. Stepper thread. */
+int pv_sequencer_run_map(pv_sequencer *s, const pv_map_start *start, int max_points,
+                         pv_progress_cb progress, void *ctx,
+                         volatile sig_atomic_t *stop, pv_run_summary *out);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,14 @@
  * configuration, targets, template) is read and checked before the journal
  * is opened, and the journal before any hardware moves. A resumed run must
  * match the recorded configuration and target list exactly.
+ *
+ * Targets come from a CSV file, the simulated wafer's dies, or the
+ * station's own wafer map (`--targets sentio-map` or run.targets): then
+ * the station steps the chuck die by die and the run follows its route.
+ * probe.contact decides the probing cycle (contact around every
+ * measurement, every XY move at separation); it is resolved against the
+ * stage driver before the journal is touched, so "on" with a stage that
+ * has no Z is refused as a configuration error.
  */
 #include <getopt.h>
 #include <math.h>
@@ -27,6 +35,9 @@ typedef struct run_options {
   long long start_index; /* -1: from the first target */
   long points;           /* -1: all (built-in list: 50) */
   pv_sim_faults faults;  /* --fault, for the built-in simulated drivers */
+  int map;               /* the targets are the station's wafer map */
+  int contact;           /* probe.contact resolved: 1 on, 0 off */
+  pv_map_start map_start; /* map runs: where to start (resume) */
 } run_options;
 
 static volatile sig_atomic_t stop_requested;
@@ -42,11 +53,13 @@ static const char usage[] =
     "                       [--fault SPEC]...\n"
     "  --config FILE     INI configuration ('probevision help config' lists the keys)\n"
     "  --targets FILE    CSV: index,x_um,y_um[,name] or index,x_mm,y_mm[,name];\n"
-    "                    default: the simulated wafer's dies\n"
+    "                    or sentio-map: step by the station's own wafer map;\n"
+    "                    default: run.targets, else the simulated wafer's dies\n"
     "  --db FILE         results journal, SQLite (default results.db)\n"
     "  --resume          continue the last unfinished run of the journal\n"
     "  --start-index N   start at the target whose index is N\n"
-    "  --points N        run N points (built-in list: default 50, revisits dies)\n"
+    "  --points N        run N points (built-in list: default 50, revisits dies;\n"
+    "                    sentio-map: at most N dies of the route)\n"
     "  --speed X         time scale of the simulated station (0: as fast as possible)\n"
     "  --camera SPEC     camera: sim (default), aravis (the first GenICam camera)\n"
     "                    or aravis:ID (Aravis device id or IP address), mvs or\n"
@@ -126,7 +139,48 @@ static int parse(int argc, char **argv, run_options *opt, pv_config *c) {
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
   opt->config_path = cc.path;
-  return pv_cli_config_build(&cc, c);
+  int rc = pv_cli_config_build(&cc, c);
+  if (rc >= 0) return rc;
+  if (opt->targets_path == NULL && c->run_targets[0] != '\0') opt->targets_path = c->run_targets;
+  if (opt->targets_path != NULL && strcmp(opt->targets_path, PV_TARGETS_SENTIO_MAP) == 0) {
+    opt->map = 1;
+    if (opt->start_index >= 0)
+      return usage_error("--start-index: %s runs follow the station's route from its first "
+                         "die (use --resume to continue one)", PV_TARGETS_SENTIO_MAP);
+  }
+  return -1;
+}
+
+/* probe.contact and the targets' source against what the stage can do,
+ * before anything is written: exit code, or -1 to go on. */
+static int check_stage(const pv_config *c, run_options *opt) {
+  int has_z = 0, has_map = 0;
+  pv_error err;
+  char where[PV_CONFIG_PATH_CAP + 16];
+  if (pv_station_stage_caps(c, &has_z, &has_map, &err) < 0) {
+    fprintf(stderr, "probevision run: %s\n", err.msg);
+    return PV_EXIT_USAGE;
+  }
+  if (strcmp(c->probe_contact, "on") == 0 && !has_z) {
+    pv_config_origin(c, "probe.contact", where, sizeof where);
+    fprintf(stderr, "probevision run: %s: probe.contact = on, but the '%s' stage has no Z "
+            "(contact and separation): set probe.contact = off for a vision-only run\n",
+            where, c->stage_driver);
+    return PV_EXIT_USAGE;
+  }
+  opt->contact = strcmp(c->probe_contact, "on") == 0 ||
+                 (strcmp(c->probe_contact, "auto") == 0 && has_z);
+  if (opt->map && !has_map) {
+    fprintf(stderr, "probevision run: --targets %s: the '%s' stage cannot step a wafer map "
+            "(use --stage sentio:HOST:PORT, or a targets file)\n", PV_TARGETS_SENTIO_MAP,
+            c->stage_driver);
+    return PV_EXIT_USAGE;
+  }
+  pv_info("probe: contact %s (probe.contact = %s, the '%s' stage %s Z)",
+          opt->contact ? "on: contact for each measurement, XY moves at separation"
+                       : "off: vision only, Z untouched",
+          c->probe_contact, c->stage_driver, has_z ? "has" : "has no");
+  return -1;
 }
 
 /* The simulated wafer's die grid: where the demo target list goes. */
@@ -141,6 +195,11 @@ static pv_die_grid demo_grid(const pv_scene *scene) {
 static int load_targets(const run_options *opt, const pv_station *st, pv_targets *t,
                         int *first, int *count) {
   pv_error err;
+  *first = 0;
+  if (opt->map) { /* the station's route: no list */
+    *count = opt->points > 0 ? (int)opt->points : 0;
+    return -1;
+  }
   if (opt->targets_path) {
     if (pv_targets_load(opt->targets_path, t, &err) < 0) {
       fprintf(stderr, "probevision run: %s\n", err.msg);
@@ -167,14 +226,43 @@ static int load_targets(const run_options *opt, const pv_station *st, pv_targets
   return -1;
 }
 
+/* A map run resumes after its last recorded die (none: from the first). */
+static int resume_map(run_options *opt, pv_journal *j, int64_t run_id) {
+  pv_error err;
+  pv_map_die die;
+  int has_die = 0;
+  int64_t idx = 0;
+  int rc = pv_journal_last_point(j, run_id, &idx, &has_die, &die, &err);
+  if (rc == PV_ENOTFOUND) {
+    pv_info("resuming run %lld of %s: no die recorded yet, from the route's first",
+            (long long)run_id, opt->db_path);
+    return -1;
+  }
+  if (rc < 0) {
+    fprintf(stderr, "probevision run: %s\n", err.msg);
+    return PV_EXIT_USAGE;
+  }
+  if (!has_die) {
+    fprintf(stderr, "probevision run: --resume: run %lld's last point (idx %lld) has no die "
+            "(die_col, die_row): not a %s run\n", (long long)run_id, (long long)idx,
+            PV_TARGETS_SENTIO_MAP);
+    return PV_EXIT_USAGE;
+  }
+  opt->map_start = (pv_map_start){1, idx, die.col, die.row, die.site};
+  pv_info("resuming run %lld of %s: %lld points recorded, the last at die col %d row %d "
+          "site %d", (long long)run_id, opt->db_path, (long long)idx + 1, die.col, die.row,
+          die.site);
+  return -1;
+}
+
 /* Opens the journal and starts or resumes the run. recorded[] flags the
  * positions already done. */
-static int open_run(const run_options *opt, const pv_config *c, const pv_targets *t,
+static int open_run(run_options *opt, const pv_config *c, const pv_targets *t,
                     pv_journal **j, int64_t *run_id, unsigned char *recorded) {
   pv_error err;
   char chash[PV_HASH_HEX], thash[PV_HASH_HEX];
   pv_hash_hex(pv_config_hash(c), chash);
-  pv_hash_hex(pv_targets_hash(t), thash);
+  pv_hash_hex(opt->map ? pv_targets_map_hash() : pv_targets_hash(t), thash);
   if (pv_journal_open(opt->db_path, j, &err) < 0) {
     fprintf(stderr, "probevision run: %s\n", err.msg);
     return PV_EXIT_USAGE;
@@ -201,6 +289,7 @@ static int open_run(const run_options *opt, const pv_config *c, const pv_targets
               (long long)*run_id, rt_hash, thash);
       return PV_EXIT_USAGE;
     }
+    if (opt->map) return resume_map(opt, *j, *run_id);
     rc = pv_journal_recorded(*j, *run_id, t, recorded, &err);
     if (rc < 0) goto db_error;
     pv_info("resuming run %lld of %s: %d of %d targets already recorded", (long long)*run_id,
@@ -210,7 +299,7 @@ static int open_run(const run_options *opt, const pv_config *c, const pv_targets
   static char dump[PV_CONFIG_DUMP_CAP];
   pv_config_dump(c, 0, dump, sizeof dump);
   if (pv_journal_begin_run(*j, chash, thash, dump, run_id, &err) < 0) goto db_error;
-  memset(recorded, 0, (size_t)t->count);
+  if (t->count > 0) memset(recorded, 0, (size_t)t->count);
   return -1;
 db_error:
   fprintf(stderr, "probevision run: %s\n", err.msg);
@@ -260,6 +349,15 @@ static void print_summary(const pv_run_summary *s, int64_t run_id, const char *d
   printf("  results: %s\n", db);
 }
 
+/* The probing cycle and the route, after the summary. */
+static void print_cycle(const pv_run_summary *s, const run_options *opt) {
+  printf("  probe contact: %s\n", opt->contact ? "on (contact for each measurement, XY "
+         "moves at separation)" : "off (vision only)");
+  if (opt->map)
+    printf("  wafer map: %s\n", s->end_of_route ? "route finished (end of route)"
+                                                 : "route not finished");
+}
+
 static void sequencer_params(const pv_config *c, pv_sequencer_params *p) {
   pv_sequencer_params_default(p);
   p->tolerance_um = c->align_tolerance_um;
@@ -305,8 +403,9 @@ int pv_cli_run(int argc, char **argv) {
     code = PV_EXIT_USAGE;
     goto out;
   }
+  if ((code = check_stage(&c, &opt)) >= 0) goto out;
   if ((code = load_targets(&opt, &st, &targets, &first, &count)) >= 0) goto out;
-  recorded = calloc((size_t)targets.count, 1);
+  recorded = calloc((size_t)(targets.count > 0 ? targets.count : 1), 1);
   if (recorded == NULL) {
     code = PV_EXIT_HARDWARE;
     goto out;
@@ -318,9 +417,15 @@ int pv_cli_run(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
-  pv_info("run %lld: %d targets from %s, camera %s, stage %s, journal %s", (long long)run_id,
-          count, opt.targets_path ? opt.targets_path : "the simulated wafer", c.camera_driver,
-          c.stage_driver, opt.db_path);
+  if (opt.map)
+    pv_info("run %lld: the station's wafer map (%s; %s), camera %s, stage %s, journal %s",
+            (long long)run_id, PV_TARGETS_SENTIO_MAP,
+            count > 0 ? "a limited number of dies (--points)" : "number of dies not known "
+            "beforehand", c.camera_driver, c.stage_driver, opt.db_path);
+  else
+    pv_info("run %lld: %d targets from %s, camera %s, stage %s, journal %s", (long long)run_id,
+            count, opt.targets_path ? opt.targets_path : "the simulated wafer", c.camera_driver,
+            c.stage_driver, opt.db_path);
   st.faults = opt.faults;
   if (pv_station_open(&st, &c, &err) < 0) {
     pv_error("hardware: %s", err.msg);
@@ -331,6 +436,7 @@ int pv_cli_run(int argc, char **argv) {
   }
   pv_sequencer_params sp;
   sequencer_params(&c, &sp);
+  sp.contact = opt.contact;
   pv_sequencer_io io = {.cam = st.camera, .stage = st.stage, .matcher = st.matcher,
                         .journal = journal, .run_id = run_id};
   if (pv_sequencer_create(&sp, &io, st.info.width, st.info.height, &seq) < 0) {
@@ -346,8 +452,10 @@ int pv_cli_run(int argc, char **argv) {
   pv_thread_set_name("stepper");
   pv_progress_begin(&rs.bar, count);
   pv_run_summary sum;
-  int rc = pv_sequencer_run(seq, &targets, recorded, first, count, on_point, &rs,
-                            &stop_requested, &sum);
+  int rc = opt.map ? pv_sequencer_run_map(seq, &opt.map_start, count, on_point, &rs,
+                                           &stop_requested, &sum)
+                   : pv_sequencer_run(seq, &targets, recorded, first, count, on_point, &rs,
+                                      &stop_requested, &sum);
   pv_progress_end(&rs.bar);
   if (rc == PV_EINVAL && sum.error[0] != '\0') {
     pv_monitor_stop(mon);
@@ -356,6 +464,16 @@ int pv_cli_run(int argc, char **argv) {
     fprintf(stderr, "probevision run: configuration cannot align: %s\n", sum.error);
     if (pv_journal_finish_run(journal, run_id, PV_RUN_ABORTED, &err) < 0) pv_error("%s", err.msg);
     code = PV_EXIT_USAGE;
+    goto out;
+  }
+  if (rc == PV_ESTAGE || rc == PV_EUNSUPPORTED) { /* incident raised by the sequencer */
+    pv_monitor_stop(mon);
+    mon = NULL;
+    pv_error("run %lld stopped after %d points: %s; continue it with --resume once the "
+             "stage is fixed", (long long)run_id, sum.done, sum.error);
+    print_summary(&sum, run_id, opt.db_path);
+    print_cycle(&sum, &opt);
+    code = PV_EXIT_HARDWARE;
     goto out;
   }
   if (rc < 0) /* queued now, written by pv_monitor_stop below */
@@ -382,6 +500,7 @@ int pv_cli_run(int argc, char **argv) {
             sum.done);
   }
   print_summary(&sum, run_id, opt.db_path);
+  print_cycle(&sum, &opt);
   code = failed > 0 ? PV_EXIT_FAILED : PV_EXIT_OK;
   if (sum.stopped) code = PV_EXIT_FAILED;
 out:

@@ -21,6 +21,12 @@ void pv_progress_update(pv_progress *p, int done, int failed) {
   double rate = secs > 0 ? done / secs : 0;
   int eta = rate > 0 ? (int)((p->total - done) / rate + 0.5) : 0;
   char line[160];
+  if (p->total <= 0) { /* a wafer-map run: the route's length is the station's */
+    snprintf(line, sizeof line, "point %d | ok %d failed %d | %.1f pt/s | total not known "
+             "(the station's route)", done, done - failed, failed, rate);
+    pv_log_status_line(line);
+    return;
+  }
   snprintf(line, sizeof line, "[%s] %d/%d %3d%% | ok %d failed %d | %.1f pt/s | ETA %d:%02d",
            bar, done, p->total, p->total ? 100 * done / p->total : 100, done - failed, failed,
            rate, eta / 60, eta % 60);

@@ -113,6 +113,27 @@ static int open_stage(pv_station *st, const pv_config *c, pv_error *err) {
   return pv_stage_connect(st->stage, err);
 }
 
+int pv_station_stage_caps(const pv_config *c, int *has_z, int *has_map, pv_error *err) {
+  pv_stage *stage = NULL;
+  int rc;
+  if (strcmp(c->stage_driver, "sentio") == 0) {
+    pv_sentio_stage_params sp;
+    pv_sentio_stage_params_default(&sp);
+    rc = pv_sentio_parse_address(c->stage_address, &sp, err);
+    if (rc == 0) rc = pv_sentio_stage_create(&sp, &stage, err); /* does not connect */
+  } else {
+    pv_sim_stage_params p;
+    pv_sim_stage_params_default(&p);
+    rc = pv_sim_stage_create(&p, &stage);
+    if (rc < 0) pv_error_set(err, rc, "simulated stage: %s", pv_strerror(rc));
+  }
+  if (rc < 0) return rc;
+  *has_z = pv_stage_has_z(stage);
+  *has_map = pv_stage_has_map(stage);
+  pv_stage_destroy(stage);
+  return PV_OK;
+}
+
 /* The aravis driver object for camera.device and the region and format. */
 static int new_aravis_camera(const pv_config *c, const pv_camera_driver **drv, void **self,
                              pv_error *err) {

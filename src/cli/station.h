@@ -30,6 +30,11 @@ typedef struct pv_station {
  * touched, so that bad input is reported before anything is written.
  * PV_EPARSE / PV_EIO: input error (message in err). */
 int pv_station_prepare(pv_station *st, const pv_config *c, pv_error *err);
+/* What the configured stage driver can do, known without connecting (the
+ * driver object is created and destroyed): Z (contact/separation) and
+ * wafer-map stepping. Call after pv_station_prepare. Errors: as creating
+ * the stage. */
+int pv_station_stage_caps(const pv_config *c, int *has_z, int *has_map, pv_error *err);
 /* Connects the stage and starts the camera, then creates the matcher for the
  * camera's frame size. Errors here are hardware failures. */
 int pv_station_open(pv_station *st, const pv_config *c, pv_error *err);

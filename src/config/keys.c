@@ -95,6 +95,10 @@ const pv__config_key pv__config_keys[] = {
     STR(measure, command, "", NULL, 0, "shell command run at each point (empty: none)"),
     DBL(measure, timeout_s, 30, 0.1, 86400, 0, "measurement command timeout, s"),
 
+    STR(probe, contact, "auto", "auto, on, off", 0, "the probing cycle: on: contact for the measurement, separation for every XY move (the stage must have Z); off: vision only, Z untouched; auto: on when the stage has Z"),
+
+    STR(run, targets, "", NULL, V, "targets when --targets is not given: a CSV file, sentio-map (step by the station's wafer map), or empty (the simulated wafer's dies)"),
+
     DBL(monitor, interval_s, 5, 0.1, 3600, V, "period of the monitor log line, s"),
     STR(monitor, incident_dir, ".", NULL, V, "directory for incident reports"),
     ENUM(monitor, log_level, pv_log_level, PV__KT_LOGLEVEL, info, V, "lowest level of log lines printed"),

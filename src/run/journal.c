@@ -16,10 +16,11 @@
  * exactly the expected columns; anything else is refused with the path.
  * Schema versions (PRAGMA user_version): 0 the first one; 1 adds the
  * points columns frame_id and exposure_margin_ms (the frame of the final
- * alignment decision). A version-0 file (exactly the first columns) is
- * migrated at open, in the schema transaction, by ALTER TABLE ... ADD
- * COLUMN: its rows keep their values (the new columns NULL), so old
- * journals open and resume.
+ * alignment decision); 2 adds contact_z_um (the chuck height reached at
+ * contact) and die_col, die_row, site (the station's die in a map run).
+ * An older file (exactly the columns of its version) is migrated at open,
+ * in the schema transaction, by ALTER TABLE ... ADD COLUMN: its rows keep
+ * their values (the new columns NULL), so old journals open and resume.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -38,9 +39,11 @@ static const char *const point_cols[] = {
     "run_id", "idx", "name", "x_target_um", "y_target_um", "x_final_um",
     "y_final_um", "residual_um", "score", "iterations", "status",
     "truth_error_um", "measure_output", "error", "started_at", "finished_at",
-    "frame_id", "exposure_margin_ms", NULL};
+    "frame_id", "exposure_margin_ms", "contact_z_um", "die_col", "die_row",
+    "site", NULL};
 #define POINT_COLS_V0 16 /* the columns before frame_id */
-#define SCHEMA_VERSION 1
+#define POINT_COLS_V1 18 /* the columns before contact_z_um */
+#define SCHEMA_VERSION 2
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT,"
@@ -51,11 +54,12 @@ static const char schema_sql[] =
     " x_final_um REAL, y_final_um REAL, residual_um REAL, score REAL,"
     " iterations INTEGER, status TEXT, truth_error_um REAL,"
     " measure_output TEXT, error TEXT, started_at TEXT, finished_at TEXT,"
-    " frame_id INTEGER, exposure_margin_ms REAL,"
+    " frame_id INTEGER, exposure_margin_ms REAL, contact_z_um REAL,"
+    " die_col INTEGER, die_row INTEGER, site INTEGER,"
     " PRIMARY KEY (run_id, idx));";
 
 enum { ST_COLUMNS, ST_BEGIN_RUN, ST_LAST, ST_RECORDED, ST_RECORD, ST_FINISH,
-       ST_COUNT };
+       ST_LAST_POINT, ST_COUNT };
 static const char *const stmt_sql[ST_COUNT] = {
     "SELECT name FROM pragma_table_info(?1) ORDER BY cid",
     "INSERT INTO runs (started_at, status, config_hash, targets_hash, config)"
@@ -66,10 +70,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     "INSERT INTO points (run_id, idx, name, x_target_um, y_target_um,"
     " x_final_um, y_final_um, residual_um, score, iterations, status,"
     " truth_error_um, measure_output, error, started_at, finished_at,"
-    " frame_id, exposure_margin_ms)"
+    " frame_id, exposure_margin_ms, contact_z_um, die_col, die_row, site)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18)",
+    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     "UPDATE runs SET status = ?1, finished_at = ?2 WHERE id = ?3",
+    "SELECT idx, die_col, die_row, site FROM points WHERE run_id = ?1"
+    " ORDER BY idx DESC LIMIT 1",
 };
 
 struct pv_journal {
@@ -126,8 +132,9 @@ static int64_t query_int(sqlite3 *db, const char *sql) {
 }
 
 /* Inside the schema transaction: brings a version-0 points table (exactly
- * the first POINT_COLS_V0 columns, frame_id absent) to the current
- * version. Any other shape is left to check_columns to refuse. */
+ * the first POINT_COLS_V0 columns, frame_id absent) or a version-1 one
+ * (POINT_COLS_V1 columns, contact_z_um absent) to the current version.
+ * Any other shape is left to check_columns to refuse. */
 static int migrate(pv_journal *j, pv_error *err) {
   int64_t cols = query_int(j->db, "SELECT count(*) FROM pragma_table_info('points')");
   int64_t has = query_int(j->db, "SELECT count(*) FROM pragma_table_info('points')"
@@ -138,11 +145,25 @@ static int migrate(pv_journal *j, pv_error *err) {
                             "ALTER TABLE points ADD COLUMN exposure_margin_ms REAL",
                      NULL, NULL, NULL) != SQLITE_OK)
       return db_error(j, err, PV_EDB, "adding the frame columns to an older journal");
-    pv_info("%s: journal schema migrated to version %d (points: frame_id, "
-            "exposure_margin_ms)", j->path, SCHEMA_VERSION);
+    pv_info("%s: journal schema migrated to version 1 (points: frame_id, "
+            "exposure_margin_ms)", j->path);
+    cols = POINT_COLS_V1;
+  }
+  int64_t has_z = query_int(j->db, "SELECT count(*) FROM pragma_table_info('points')"
+                                   " WHERE name = 'contact_z_um'");
+  if (has_z < 0) return db_error(j, err, PV_EDB, "reading the schema");
+  if (cols == POINT_COLS_V1 && has_z == 0) {
+    if (sqlite3_exec(j->db, "ALTER TABLE points ADD COLUMN contact_z_um REAL;"
+                            "ALTER TABLE points ADD COLUMN die_col INTEGER;"
+                            "ALTER TABLE points ADD COLUMN die_row INTEGER;"
+                            "ALTER TABLE points ADD COLUMN site INTEGER",
+                     NULL, NULL, NULL) != SQLITE_OK)
+      return db_error(j, err, PV_EDB, "adding the contact and die columns to an older journal");
+    pv_info("%s: journal schema migrated to version %d (points: contact_z_um, die_col, "
+            "die_row, site)", j->path, SCHEMA_VERSION);
   }
   if (query_int(j->db, "PRAGMA user_version") < SCHEMA_VERSION &&
-      sqlite3_exec(j->db, "PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK)
+      sqlite3_exec(j->db, "PRAGMA user_version = 2", NULL, NULL, NULL) != SQLITE_OK)
     return db_error(j, err, PV_EDB, "setting the schema version");
   return 0;
 }
@@ -356,6 +377,12 @@ int pv_journal_record(pv_journal *j, int64_t run_id, const pv_point_result *p,
   if (p->frame_id != 0) sqlite3_bind_int64(st, 17, (sqlite3_int64)p->frame_id);
   else sqlite3_bind_null(st, 17);
   bind_real(st, 18, p->exposure_margin_ms);
+  bind_real(st, 19, p->contact_z_um);
+  if (p->has_die) {
+    sqlite3_bind_int(st, 20, p->die_col);
+    sqlite3_bind_int(st, 21, p->die_row);
+    sqlite3_bind_int(st, 22, p->die_site);
+  } /* else NULL: unbound parameters are NULL */
   int rc = sqlite3_step(st), r = 0;
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
     r = pv_error_set(err, PV_ECONFLICT,
@@ -363,6 +390,29 @@ int pv_journal_record(pv_journal *j, int64_t run_id, const pv_point_result *p,
                      " is already recorded", j->path, p->idx, run_id);
   else if (rc != SQLITE_DONE)
     r = db_error(j, err, PV_EDB, "recording a point");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return r;
+}
+
+int pv_journal_last_point(pv_journal *j, int64_t run_id, int64_t *idx,
+                          int *has_die, pv_map_die *die, pv_error *err) {
+  sqlite3_stmt *st = j->st[ST_LAST_POINT];
+  sqlite3_bind_int64(st, 1, run_id);
+  int rc = sqlite3_step(st), r = 0;
+  if (rc == SQLITE_ROW) {
+    *idx = sqlite3_column_int64(st, 0);
+    memset(die, 0, sizeof *die);
+    *has_die = sqlite3_column_type(st, 1) != SQLITE_NULL &&
+               sqlite3_column_type(st, 2) != SQLITE_NULL;
+    die->col = sqlite3_column_int(st, 1);
+    die->row = sqlite3_column_int(st, 2);
+    die->site = sqlite3_column_int(st, 3);
+  } else if (rc == SQLITE_DONE) {
+    r = pv_error_set(err, PV_ENOTFOUND, "%s: run %" PRId64 " holds no point", j->path, run_id);
+  } else {
+    r = db_error(j, err, PV_EDB, "reading the last point");
+  }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   return r;

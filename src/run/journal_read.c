@@ -5,7 +5,8 @@
  * a run is still recording. Points come back in rowid order, which is the
  * order pv_journal_record inserted them. A journal older than the frame
  * columns (schema version 0, never opened for writing since) is read as
- * it is: frame_id 0 and exposure_margin_ms NAN.
+ * it is: frame_id 0 and exposure_margin_ms NAN; one older than the
+ * contact and die columns (version 1): contact_z_um NAN, has_die 0.
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -61,14 +62,21 @@ static void read_point(sqlite3_stmt *st, pv_point_result *p) {
   p->frame_id = sqlite3_column_type(st, 15) == SQLITE_NULL
                     ? 0 : (uint64_t)sqlite3_column_int64(st, 15);
   p->exposure_margin_ms = real_col(st, 16);
+  p->contact_z_um = real_col(st, 17);
+  p->has_die = sqlite3_column_type(st, 18) != SQLITE_NULL;
+  p->die_col = sqlite3_column_int(st, 18);
+  p->die_row = sqlite3_column_int(st, 19);
+  p->die_site = sqlite3_column_int(st, 20);
 }
 
-/* 1 when the points table has the frame columns (schema version 1). */
-static int has_frame_columns(sqlite3 *db) {
+/* 1 when the points table has the column (frame_id: schema version 1,
+ * contact_z_um: 2). */
+static int has_column(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
   int has = 0;
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('points')"
-                             " WHERE name = 'frame_id'", -1, &st, NULL) == SQLITE_OK &&
+                             " WHERE name = ?1", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW)
     has = sqlite3_column_int(st, 0) > 0;
   sqlite3_finalize(st);
@@ -107,16 +115,15 @@ int pv_journal_read_run(const char *path, int64_t run_id, pv_run_record *run,
   sqlite3_finalize(st);
   st = NULL;
   if (visit == NULL) goto out;
-  const char *points_sql =
-      has_frame_columns(db)
-          ? "SELECT idx, name, x_target_um, y_target_um, x_final_um, y_final_um,"
-            " residual_um, score, iterations, status, truth_error_um,"
-            " measure_output, error, started_at, finished_at, frame_id, exposure_margin_ms"
-            " FROM points WHERE run_id = ?1 ORDER BY rowid"
-          : "SELECT idx, name, x_target_um, y_target_um, x_final_um, y_final_um,"
-            " residual_um, score, iterations, status, truth_error_um,"
-            " measure_output, error, started_at, finished_at, NULL, NULL"
-            " FROM points WHERE run_id = ?1 ORDER BY rowid";
+  char points_sql[512];
+  pv_snprintf_c(points_sql, sizeof points_sql,
+                "SELECT idx, name, x_target_um, y_target_um, x_final_um, y_final_um,"
+                " residual_um, score, iterations, status, truth_error_um,"
+                " measure_output, error, started_at, finished_at, %s, %s"
+                " FROM points WHERE run_id = ?1 ORDER BY rowid",
+                has_column(db, "frame_id") ? "frame_id, exposure_margin_ms" : "NULL, NULL",
+                has_column(db, "contact_z_um") ? "contact_z_um, die_col, die_row, site"
+                                               : "NULL, NULL, NULL, NULL");
   if (sqlite3_prepare_v2(db, points_sql, -1, &st, NULL) != SQLITE_OK)
     goto db_error;
   sqlite3_bind_int64(st, 1, run->id);

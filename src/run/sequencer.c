@@ -11,8 +11,12 @@
  * ambiguity_margin above any other candidate there, gives the mark's
  * position m = c + offset; within tolerance of c the point is aligned,
  * else c = m is commanded as an absolute move (a retry of it can never
- * apply the offset twice) and we look again. Then the optional measurement
- * hook, then one journal transaction.
+ * apply the offset twice) and we look again. Then, with probe contact on,
+ * contact, the optional measurement hook and back to separation
+ * (contact.c), then one journal transaction. With contact on, every XY move
+ * happens at separation: the chuck is brought there before the run's
+ * first move, and a point that went to contact always ends at separation
+ * whatever failed; a separation that fails stops the run.
  *
  * The search radius R is resolved on the first aligned frame of a run:
  * configured, or 0.45 x the smallest of the known pitch, the spacing of
@@ -38,21 +42,7 @@
 
 #include "run_internal.h"
 
-#define MATCHES_MAX 64
-
-struct pv_sequencer {
-  pv_sequencer_params p;
-  pv_sequencer_io io;
-  pv_image luma; /* max_w x max_h; each frame uses a view of its size */
-  pv_match matches[MATCHES_MAX];
-  pv_point_result res;
-  int frames;
-  int64_t min_margin_ns;
-  double targets_spacing_um; /* of the current run's list */
-  double radius_um;          /* resolved search radius; NAN until then */
-  char config_error[PV_ERROR_MSG_MAX]; /* set: the run cannot align */
-  double cmd_x, cmd_y;       /* the last commanded stage position */
-};
+#define MATCHES_MAX PV__MATCHES_MAX
 
 void pv_sequencer_params_default(pv_sequencer_params *p) {
   memset(p, 0, sizeof *p);
@@ -79,6 +69,7 @@ int pv_sequencer_create(const pv_sequencer_params *p, const pv_sequencer_io *io,
       p->frame_timeout_ms < 1 || p->frame_retries < 0 || p->stage_retries < 0 ||
       memchr(p->measure_command, '\0', sizeof p->measure_command) == NULL)
     return PV_EINVAL;
+  if (p->contact && !pv_stage_has_z(io->stage)) return PV_EUNSUPPORTED;
   pv_sequencer *s = calloc(1, sizeof *s);
   if (s == NULL) return PV_ENOMEM;
   s->p = *p;
@@ -313,20 +304,6 @@ static pv_point_status align(pv_sequencer *s, int64_t t_settled) {
   return PV_POINT_NOT_CONVERGED;
 }
 
-static void run_hook(pv_sequencer *s) {
-  pv_point_result *r = &s->res;
-  pv_measure_env env = {s->io.run_id, r->idx, r->name, r->x_final_um, r->y_final_um};
-  if (isnan(env.x_um)) env.x_um = r->x_target_um, env.y_um = r->y_target_um;
-  pv_error err = {""};
-  int code = -1;
-  r->measured = 1;
-  if (pv_measure_run(s->p.measure_command, s->p.measure_timeout_s, &env,
-                     r->measure_output, sizeof r->measure_output, &code, &err) != 0) {
-    r->status = PV_POINT_MEASURE_FAILED;
-    pv_snprintf_c(r->error, sizeof r->error, "%s", err.msg);
-  }
-}
-
 /* Where the stage is after a point, against where it was last sent.
  * Sets the reported position into r (NaN when unreadable). LOST: farther
  * than the search radius (or 50 um before the radius is known) from the
@@ -354,8 +331,10 @@ static int check_position(pv_sequencer *s, pv_error *err) {
 
 /* Runs one point; when the stage's position afterwards is lost or cannot
  * be read, runs it once more from its target, and then records a stage
- * error rather than a result nothing vouches for. */
-static void run_point(pv_sequencer *s, int pos, const pv_target *t) {
+ * error rather than a result nothing vouches for. pre_settled > 0: the
+ * stage already stands at the target (stepped there by the station),
+ * settled at that time. */
+static void run_point(pv_sequencer *s, int pos, const pv_target *t, int64_t pre_settled) {
   pv_point_result *r = &s->res;
   for (int attempt = 0;; attempt++) {
     memset(r, 0, sizeof *r);
@@ -366,10 +345,13 @@ static void run_point(pv_sequencer *s, int pos, const pv_target *t) {
     r->x_final_um = r->y_final_um = r->residual_um = r->score = NAN;
     r->truth_error_um = NAN;
     r->exposure_margin_ms = NAN;
+    r->contact_z_um = NAN;
     r->started_wall_ns = pv_wall_ns();
 
     int64_t t_settled = 0;
-    if (move_settled(s, t->x_um, t->y_um, &t_settled, NULL) != 0)
+    if (attempt == 0 && pre_settled > 0)
+      t_settled = pre_settled, s->cmd_x = t->x_um, s->cmd_y = t->y_um;
+    else if (move_settled(s, t->x_um, t->y_um, &t_settled, NULL) != 0)
       r->status = PV_POINT_STAGE_ERROR;
     else if (pos % s->p.match_every == 0)
       r->status = align(s, t_settled);
@@ -395,79 +377,122 @@ static void run_point(pv_sequencer *s, int pos, const pv_target *t) {
   double tx, ty;
   if (pv_stage_get_truth(s->io.stage, &tx, &ty) == 0)
     r->truth_error_um = hypot(tx - t->x_um, ty - t->y_um);
-  if (r->status == PV_POINT_OK && s->p.measure_command[0] != '\0') run_hook(s);
+  if (r->status == PV_POINT_OK) pv__z_measure(s);
   r->finished_wall_ns = pv_wall_ns();
 }
 
-typedef struct stats { double sum, max; int n; } stats;
-
-static void stats_add(stats *st, double v) {
+static void stats_add(double *sum, double *max, int *n, double v) {
   if (isnan(v)) return;
-  st->sum += v;
-  st->max = st->n == 0 || v > st->max ? v : st->max;
-  st->n++;
+  *sum += v;
+  *max = *n == 0 || v > *max ? v : *max;
+  (*n)++;
+}
+
+void pv__summary_init(pv_run_summary *out) {
+  memset(out, 0, sizeof *out);
+  out->residual_mean_um = out->residual_max_um = NAN;
+  out->truth_mean_um = out->truth_max_um = NAN;
+  out->min_settle_margin_ns = INT64_MAX;
+  out->search_radius_um = NAN;
+}
+
+int pv__loop_begin(pv_sequencer *s, pv__run_loop *L, pv_run_summary *out,
+                   pv_progress_cb progress, void *ctx, int total) {
+  memset(L, 0, sizeof *L);
+  L->out = out, L->progress = progress, L->ctx = ctx, L->total = total;
+  L->t0 = pv_now_ns();
+  s->radius_um = NAN;
+  s->config_error[0] = '\0';
+  s->frames = 0;
+  s->separation_failed = 0;
+  if (s->p.contact && pv__z_ensure_separation(s, out->error, sizeof out->error) != 0)
+    return PV_ESTAGE;
+  return 0;
+}
+
+int pv__loop_point(pv_sequencer *s, pv__run_loop *L, int pos, const pv_target *t,
+                   int64_t pre_settled, const pv_map_die *die) {
+  pv_run_summary *out = L->out;
+  run_point(s, pos, t, pre_settled);
+  pv_point_result *r = &s->res;
+  if (r->status == CANNOT_ALIGN) {
+    pv_error("point %" PRId64 ": the configuration cannot align; run stopped", r->idx);
+    pv_snprintf_c(out->error, sizeof out->error, "%s", s->config_error);
+    return PV_EINVAL;
+  }
+  if (die != NULL) {
+    r->has_die = 1;
+    r->die_col = die->col, r->die_row = die->row, r->die_site = die->site;
+  }
+  pv_error err;
+  int rc = pv_journal_record(s->io.journal, s->io.run_id, r, &err);
+  if (rc != 0) {
+    pv_error("point %" PRId64 " (%s, residual %.2f um) not recorded, run "
+             "stopped: %s", r->idx, pv_point_status_name(r->status),
+             r->residual_um, err.msg);
+    return rc;
+  }
+  char resid[24] = "-", score[24] = "-", z[48] = "", where[48] = "";
+  if (!isnan(r->residual_um)) pv_snprintf_c(resid, sizeof resid, "%.2f um", r->residual_um);
+  if (!isnan(r->score)) pv_snprintf_c(score, sizeof score, "%.3f", r->score);
+  if (!isnan(r->contact_z_um))
+    pv_snprintf_c(z, sizeof z, ", contact at z %.1f um", r->contact_z_um);
+  if (r->has_die)
+    pv_snprintf_c(where, sizeof where, " (die col %d row %d site %d)", r->die_col,
+                  r->die_row, r->die_site);
+  pv_info("point %" PRId64 " %s%s: %s, %d iterations, residual %s, score %s%s%s%s",
+          r->idx, r->name, where, pv_point_status_name(r->status), r->iterations,
+          resid, score, z, r->error[0] ? ": " : "", r->error);
+  out->counts[r->status]++;
+  out->done++;
+  stats_add(&L->res_sum, &L->res_max, &L->res_n, r->residual_um);
+  stats_add(&L->truth_sum, &L->truth_max, &L->truth_n, r->truth_error_um);
+  if (L->progress != NULL) L->progress(L->ctx, out->done, L->total, r);
+  if (s->separation_failed) {
+    pv_snprintf_c(out->error, sizeof out->error,
+                  "point %" PRId64 ": the chuck did not return to separation (%s); the run "
+                  "stopped without moving XY", r->idx, r->error);
+    pv_error("%s", out->error);
+    pv_incident_raise("stage-error", "%s", out->error);
+    return PV_ESTAGE;
+  }
+  return 0;
+}
+
+void pv__loop_end(pv_sequencer *s, pv__run_loop *L) {
+  pv_run_summary *out = L->out;
+  if (L->res_n > 0)
+    out->residual_mean_um = L->res_sum / L->res_n, out->residual_max_um = L->res_max;
+  if (L->truth_n > 0)
+    out->truth_mean_um = L->truth_sum / L->truth_n, out->truth_max_um = L->truth_max;
+  out->frames = s->frames;
+  out->search_radius_um = s->radius_um;
+  if (s->frames > 0) out->min_settle_margin_ns = s->min_margin_ns;
+  out->elapsed_s = (double)(pv_now_ns() - L->t0) / 1e9;
 }
 
 int pv_sequencer_run(pv_sequencer *s, const pv_targets *targets,
                      const unsigned char *skip, int first_pos, int npoints,
                      pv_progress_cb progress, void *ctx,
                      volatile sig_atomic_t *stop, pv_run_summary *out) {
-  memset(out, 0, sizeof *out);
-  out->residual_mean_um = out->residual_max_um = NAN;
-  out->truth_mean_um = out->truth_max_um = NAN;
-  out->min_settle_margin_ns = INT64_MAX;
-  out->search_radius_um = NAN;
+  pv__summary_init(out);
   if (first_pos < 0 || npoints < 0 || first_pos > targets->count ||
       npoints > targets->count - first_pos)
     return PV_EINVAL;
   int rc = pv__targets_spacing(targets, &s->targets_spacing_um);
   if (rc != 0) return rc;
-  s->radius_um = NAN;
-  s->config_error[0] = '\0';
-  int64_t t0 = pv_now_ns();
   int end = first_pos + npoints, total = 0;
   for (int pos = first_pos; pos < end; pos++) total += !(skip && skip[pos]);
-  stats res = {0, 0, 0}, truth = {0, 0, 0};
-  s->frames = 0;
-  for (int pos = first_pos; pos < end; pos++) {
+  pv__run_loop L;
+  rc = pv__loop_begin(s, &L, out, progress, ctx, total);
+  for (int pos = first_pos; rc == 0 && pos < end; pos++) {
     if (skip != NULL && skip[pos]) continue;
     if (stop != NULL && *stop) {
       out->stopped = 1;
       break;
     }
-    run_point(s, pos, &targets->items[pos]);
-    const pv_point_result *r = &s->res;
-    if (r->status == CANNOT_ALIGN) {
-      pv_error("point %" PRId64 ": the configuration cannot align; run stopped", r->idx);
-      pv_snprintf_c(out->error, sizeof out->error, "%s", s->config_error);
-      rc = PV_EINVAL;
-      break;
-    }
-    pv_error err;
-    rc = pv_journal_record(s->io.journal, s->io.run_id, r, &err);
-    if (rc != 0) {
-      pv_error("point %" PRId64 " (%s, residual %.2f um) not recorded, run "
-               "stopped: %s", r->idx, pv_point_status_name(r->status),
-               r->residual_um, err.msg);
-      break;
-    }
-    char resid[24] = "-", score[24] = "-";
-    if (!isnan(r->residual_um)) pv_snprintf_c(resid, sizeof resid, "%.2f um", r->residual_um);
-    if (!isnan(r->score)) pv_snprintf_c(score, sizeof score, "%.3f", r->score);
-    pv_info("point %" PRId64 " %s: %s, %d iterations, residual %s, score %s%s%s",
-            r->idx, r->name, pv_point_status_name(r->status), r->iterations,
-            resid, score, r->error[0] ? ": " : "", r->error);
-    out->counts[r->status]++;
-    out->done++;
-    stats_add(&res, r->residual_um);
-    stats_add(&truth, r->truth_error_um);
-    if (progress != NULL) progress(ctx, out->done, total, r);
+    rc = pv__loop_point(s, &L, pos, &targets->items[pos], 0, NULL);
   }
-  if (res.n > 0) out->residual_mean_um = res.sum / res.n, out->residual_max_um = res.max;
-  if (truth.n > 0) out->truth_mean_um = truth.sum / truth.n, out->truth_max_um = truth.max;
-  out->frames = s->frames;
-  out->search_radius_um = s->radius_um;
-  if (s->frames > 0) out->min_settle_margin_ns = s->min_margin_ns;
-  out->elapsed_s = (double)(pv_now_ns() - t0) / 1e9;
+  pv__loop_end(s, &L);
   return rc;
 }

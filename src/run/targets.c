@@ -358,3 +358,8 @@ uint64_t pv_targets_hash(const pv_targets *t) {
   }
   return h;
 }
+
+uint64_t pv_targets_map_hash(void) {
+  static const char text[] = PV_TARGETS_SENTIO_MAP "\n";
+  return pv_fnv1a64(PV_FNV1A64_INIT, text, sizeof text - 1);
+}
