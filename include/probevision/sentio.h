@@ -9,8 +9,11 @@
  * at most PV_SENTIO_LINE_MAX bytes before its terminator; longer lines are
  * discarded up to their "\n" and reported once. Replies are
  * "errc_stat,cmdId,message": the error code is the low 10 bits of the first
- * field (0 success), the bits above it are status flags; cmdId is 0 for
- * synchronous commands.
+ * field (0 success), the bits above it are status flags (EndOfRoute,
+ * LastSite); cmdId is 0 for synchronous commands and the command's id for
+ * asynchronous ones; the message is the rest of the line and may hold
+ * commas. Commands starting with '*' and without '?' ("*RCS 1", "*LOCAL")
+ * get no reply.
  *
  * Every function here is pure over caller-owned memory: no allocation, no
  * global state, thread-safe.
@@ -32,17 +35,79 @@ extern "C" {
 #define PV_SENTIO_DEFAULT_PORT 35555
 #define PV_SENTIO_LINE_MAX 1024 /* longest command or reply line */
 
-/* Error codes the simulator answers with (a real SENTIO has its own table;
- * the client only distinguishes 0 from non-zero and reports the message). */
+/* SENTIO's remote-command error codes (the low 10 bits of a reply's first
+ * field) and what the client does with each, in one table:
+ *   X(ENUM, Name, code, class, "meaning")
+ * Name is SENTIO's own (MPI's RemoteCommandError). Classes:
+ *   PASS   success;
+ *   RETRY  the command may succeed when sent again (the client retries it,
+ *          bounded by its retries);
+ *   FAIL   retrying cannot help: the command fails at once (PV_ESTAGE with
+ *          the code, its name and the station's message);
+ *   END    the end of the wafer map's route (PV_ENOTFOUND for a step).
+ * Codes not in the table (4, 5 and 10 are unused by SENTIO's own commands;
+ * loader, vision and SiPh codes never answer the chuck commands) are FAIL,
+ * named "unknown". */
+#define PV_SENTIO_ERROR_MAP(X)                                                          \
+  X(NO_ERROR, NoError, 0, PASS, "no error")                                             \
+  X(INTERNAL, InternalError, 1, FAIL, "internal error of the station software")         \
+  X(EXECUTION, ExecutionError, 2, RETRY, "execution error: the command did not complete") \
+  X(NO_HANDLER, CommandHandlerNotFound, 3, FAIL, "unknown command")                     \
+  X(INVALID_PARAM, InvalidParameter, 6, FAIL, "invalid parameter")                      \
+  X(PARAM_COUNT, InvalidNumberOfParameters, 7, FAIL, "invalid number of parameters")    \
+  X(OUT_OF_BOUNDS, ArgumentOutOfBounds, 8, FAIL, "argument out of bounds")              \
+  X(FILE_NOT_FOUND, FileNotFound, 9, FAIL, "file not found")                            \
+  X(END_OF_ROUTE, EndOfRoute, 11, END, "end of the route")                              \
+  X(INVALID_OPERATION, InvalidOperation, 12, FAIL, "not allowed in the current state")  \
+  X(NOT_SUPPORTED, NotSupported, 13, FAIL, "not supported by this station")             \
+  X(NOT_ROUTABLE, SubsiteNotRoutable, 14, FAIL, "subsite not routable")                 \
+  X(PROJECT_REQUIRED, ProjectRequired, 15, FAIL, "needs an open project")               \
+  X(HOME_NOT_SET, HomePositionNotSet, 18, FAIL, "home position not set")                \
+  X(TIMEOUT, Timeout, 19, RETRY, "the station timed out")                               \
+  X(CONTACT_NOT_SET, ContactHeightNotSet, 23, FAIL, "contact height not set")           \
+  X(PENDING, CommandPending, 30, RETRY, "command pending")                               \
+  X(ABORTED, AsyncCommandAborted, 31, FAIL, "asynchronous command aborted")             \
+  X(UNKNOWN_ID, UnknownCommandId, 32, FAIL, "unknown command id")                       \
+  X(WRONG_Z, SteppingWithWrongZPosition, 38, FAIL, "stepping with the chuck below separation")
+
 enum {
+#define PV__SENTIO_ERR_ENUM(e, name, code, cls, what) PV_SENTIO_ERR_##e = (code),
+  PV_SENTIO_ERROR_MAP(PV__SENTIO_ERR_ENUM)
+#undef PV__SENTIO_ERR_ENUM
   PV_SENTIO_OK = 0,
-  PV_SENTIO_E_UNKNOWN_CMD = 2,  /* unknown command or not printable */
-  PV_SENTIO_E_BAD_PARAM = 3,    /* wrong number or form of parameters */
-  PV_SENTIO_E_RANGE = 4,        /* target outside the travel range */
-  PV_SENTIO_E_MOVE = 5,         /* the move failed (stage fault) */
-  PV_SENTIO_E_TOO_LONG = 6,     /* command line longer than the maximum */
   PV_SENTIO_CODE_MASK = 1023
 };
+
+/* Earlier names the simulator's server uses, now SENTIO's codes: an
+ * unknown command is 3, a bad or overlong parameter 6, out of range 8, a
+ * move that failed 2 (the station's execution error). */
+enum {
+  PV_SENTIO_E_UNKNOWN_CMD = PV_SENTIO_ERR_NO_HANDLER,
+  PV_SENTIO_E_BAD_PARAM = PV_SENTIO_ERR_INVALID_PARAM,
+  PV_SENTIO_E_RANGE = PV_SENTIO_ERR_OUT_OF_BOUNDS,
+  PV_SENTIO_E_MOVE = PV_SENTIO_ERR_EXECUTION,
+  PV_SENTIO_E_TOO_LONG = PV_SENTIO_ERR_INVALID_PARAM
+};
+
+typedef enum pv_sentio_class {
+  PV_SENTIO_PASS = 0,
+  PV_SENTIO_RETRY,
+  PV_SENTIO_FAIL,
+  PV_SENTIO_END
+} pv_sentio_class;
+
+/* Status bits: the bits above the error code, shifted down (reply.status). */
+enum {
+  PV_SENTIO_STAT_END_OF_ROUTE = 1, /* the step reached the route's last die */
+  PV_SENTIO_STAT_LAST_SITE = 2     /* the step reached the die's last site */
+};
+
+/* SENTIO's version as status:get_version reports it ("Version: 25.2.0").
+ * From 25.2 on (MPI's client counts 25.1.99 previews as 25.2) the station
+ * has the chuck: command group (chuck:move_xy, chuck:get_xy, chuck:get_z). */
+typedef struct pv_sentio_version {
+  int major, minor, patch;
+} pv_sentio_version;
 
 /* A parsed reply. msg points into the caller's line buffer. */
 typedef struct pv_sentio_reply {
@@ -95,6 +160,24 @@ int pv_sentio_parse_xy(const char *s, double *x, double *y);
  * separator whatever LC_NUMERIC says) into buf (cap bytes, terminated).
  * Returns its length, or -1 when it does not fit. */
 int pv_sentio_format_move(char *buf, size_t cap, const char *ref, double x_um, double y_um);
+
+/* The first n numbers of a comma-separated message ("X,Y" or "X,Y,Zero"
+ * or "col,row,site,..."): fields after the n-th are ignored, whatever they
+ * hold. 0, or -1 when fewer than n fields or one of them is not a number. */
+int pv_sentio_parse_first(const char *s, int n, double *out);
+
+/* The name (SENTIO's, e.g. "ArgumentOutOfBounds"; "unknown" for a code
+ * not in the table), class and meaning of an error code. */
+const char *pv_sentio_error_name(int code);
+pv_sentio_class pv_sentio_error_class(int code);
+const char *pv_sentio_error_what(int code);
+
+/* Finds "Version: N.N[.N]" (case-insensitive, blanks allowed after the
+ * colon) anywhere in msg. 0, or -1 when there is none. */
+int pv_sentio_parse_version(const char *msg, pv_sentio_version *v);
+/* 1 when a station of version v has the chuck: command group (>= 25.2,
+ * or a 25.1.99 preview), else 0. */
+int pv_sentio_version_has_chuck_group(const pv_sentio_version *v);
 
 /* Escapes len bytes for a message: printable ASCII kept, \\ \" \r \n \t,
  * others as \xNN; truncated with "..." to fit cap (always terminated). */

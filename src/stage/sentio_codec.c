@@ -1,6 +1,7 @@
 /* The SENTIO line codec (probevision/sentio.h): line assembly with a fixed
- * buffer, reply parsing, strict number parsing and escaping for messages.
- * Pure functions over caller-owned buffers; thread-safe. */
+ * buffer, reply parsing, strict number parsing and escaping for messages,
+ * the error-code table (names, classes) and version parsing. Pure
+ * functions over caller-owned buffers and constant tables; thread-safe. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -187,4 +188,92 @@ int pv_sentio_parse_xy(const char *s, double *x, double *y) {
   if (comma == NULL) return -1;
   if (pv_sentio_parse_number(s, (size_t)(comma - s), x) < 0) return -1;
   return pv_sentio_parse_number(comma + 1, strlen(comma + 1), y);
+}
+
+int pv_sentio_parse_first(const char *s, int n, double *out) {
+  for (int i = 0; i < n; i++) {
+    const char *comma = strchr(s, ',');
+    size_t len = comma ? (size_t)(comma - s) : strlen(s);
+    if (pv_sentio_parse_number(s, len, &out[i]) < 0) return -1;
+    if (i + 1 < n) {
+      if (comma == NULL) return -1;
+      s = comma + 1;
+    }
+  }
+  return 0;
+}
+
+typedef struct err_row {
+  int code;
+  pv_sentio_class cls;
+  const char *name, *what;
+} err_row;
+
+static const err_row err_table[] = {
+#define PV__SENTIO_ERR_ROW(e, name, code, cls, what) {code, PV_SENTIO_##cls, #name, what},
+    PV_SENTIO_ERROR_MAP(PV__SENTIO_ERR_ROW)
+#undef PV__SENTIO_ERR_ROW
+};
+
+static const err_row *err_find(int code) {
+  for (size_t i = 0; i < sizeof err_table / sizeof err_table[0]; i++)
+    if (err_table[i].code == code) return &err_table[i];
+  return NULL;
+}
+
+const char *pv_sentio_error_name(int code) {
+  const err_row *e = err_find(code);
+  return e ? e->name : "unknown";
+}
+
+pv_sentio_class pv_sentio_error_class(int code) {
+  const err_row *e = err_find(code);
+  return e ? e->cls : PV_SENTIO_FAIL;
+}
+
+const char *pv_sentio_error_what(int code) {
+  const err_row *e = err_find(code);
+  return e ? e->what : "an error code this client does not know";
+}
+
+/* Parses a decimal integer of at most 6 digits at *p, advancing it. */
+static int take_int(const char **p, int *out) {
+  int v = 0, n = 0;
+  while (**p >= '0' && **p <= '9' && n < 6) {
+    v = v * 10 + (**p - '0');
+    (*p)++;
+    n++;
+  }
+  if (n == 0 || (**p >= '0' && **p <= '9')) return -1;
+  *out = v;
+  return 0;
+}
+
+int pv_sentio_parse_version(const char *msg, pv_sentio_version *v) {
+  static const char key[] = "version:";
+  for (const char *p = msg; *p != '\0'; p++) {
+    size_t k = 0;
+    while (key[k] != '\0' && p[k] != '\0' &&
+           (p[k] == key[k] || (p[k] >= 'A' && p[k] <= 'Z' && p[k] + 32 == key[k])))
+      k++;
+    if (key[k] != '\0') continue;
+    const char *q = p + k;
+    while (is_blank(*q)) q++;
+    pv_sentio_version t = {0, 0, 0};
+    if (take_int(&q, &t.major) < 0 || *q != '.') continue;
+    q++;
+    if (take_int(&q, &t.minor) < 0) continue;
+    if (*q == '.' && q[1] >= '0' && q[1] <= '9') {
+      q++;
+      if (take_int(&q, &t.patch) < 0) continue;
+    }
+    *v = t;
+    return 0;
+  }
+  return -1;
+}
+
+int pv_sentio_version_has_chuck_group(const pv_sentio_version *v) {
+  if (v->major != 25) return v->major > 25;
+  return v->minor >= 2 || (v->minor == 1 && v->patch >= 99);
 }
