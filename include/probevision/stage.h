@@ -71,8 +71,9 @@ typedef struct pv_stage_driver {
 
 typedef struct pv_stage pv_stage;
 
-/* The sentio stage: a TCP client of the SENTIO remote-command subset
- * (move_chuck_xy, get_chuck_xy). See sentio_stage.c for the protocol. */
+/* The sentio stage: a TCP client of SENTIO's remote commands (XY moves and
+ * position, contact / separation / Z height, wafer-map stepping). See
+ * src/stage/sentio_session.c for the commands and the retry policy. */
 #define PV_SENTIO_HOST_CAP 256
 typedef struct pv_sentio_stage_params {
   char host[PV_SENTIO_HOST_CAP]; /* name or address of the SENTIO PC */
@@ -84,6 +85,11 @@ typedef struct pv_sentio_stage_params {
                                or position query (default 2) */
   int settle_ms;            /* dwell after a move's reply before the stage
                                counts as settled (default 0) */
+  int reconnect_ms;         /* after a connection that worked is lost, how
+                               long a command keeps reconnecting (with
+                               backoff) before it fails: rides out a station
+                               restart (default 10000; at least
+                               connect_timeout_ms + 1000; 0: fail at once) */
 } pv_sentio_stage_params;
 
 /* ---- functions -------------------------------------------------------- */

@@ -1,25 +1,20 @@
 /* The sentio stage driver: drives the chuck of an MPI SENTIO probe station
- * through its remote commands over TCP (default port 35555).
+ * through its remote commands over TCP (default port 35555): XY moves and
+ * the position here, contact / separation / height and wafer-map stepping
+ * in sentio_zmap.c, the handshake, the command set by version and the
+ * retry policy in sentio_session.c.
  *
- * Commands used: "*RCS 1" (switch to SENTIO's command set; no reply) and
- * "*IDN?" on every (re)connect, then
- *   move_chuck_xy Zero, X, Y        absolute move, micrometres
- *   move_chuck_xy Relative, DX, DY  relative move
- *   get_chuck_xy                    position ("errc,0,X, Y")
- * A SENTIO move replies when the move has ended, so wait_settled returns the
- * moment that reply arrived plus settle_ms (an optional dwell for vibration
- * to die down; 0 by default, the station's own settling is inside the
- * move).
+ * A SENTIO move replies when the move has ended, so wait_settled returns
+ * the moment that reply arrived plus settle_ms (an optional dwell for
+ * vibration to die down; 0 by default, the station's own settling is
+ * inside the move).
  *
- * Failures: a reply that does not come within timeout_ms, a dropped
- * connection or a malformed reply close the connection (see sentio_conn.c);
- * the next command reconnects. A move is attempted 1 + retries times
- * whatever the failure (the error codes differ between SENTIO versions and
- * an out-of-range move costs only a few round trips). A retried move is
- * always sent as an absolute target: a relative move is first converted to
- * "where the chuck was + delta", where the chuck was comes from the last
- * move reply or a get_chuck_xy; so a relative move whose reply timed out
- * after the chuck moved is never applied twice.
+ * A move is retried per the session's policy. A retried move is always
+ * sent as an absolute target: a relative move is first converted to "where
+ * the chuck was + delta", where the chuck was comes from the last move
+ * reply or a position query; so a relative move whose reply was lost after
+ * the chuck moved is never applied twice. Not thread-safe: one thread owns
+ * the stage.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,13 +24,7 @@
 #include "sentio_internal.h"
 #include "stage_internal.h"
 
-typedef struct sentio_stage {
-  pv_sentio_stage_params p;
-  pv__sentio_conn conn;
-  int have_pos;            /* pos_x/pos_y are the chuck's known position */
-  double pos_x, pos_y;
-  int64_t t_move_done;     /* when the last move's reply arrived; 0: none */
-} sentio_stage;
+typedef pv__sentio_stage sentio_stage;
 
 void pv_sentio_stage_params_default(pv_sentio_stage_params *p) {
   memset(p, 0, sizeof *p);
@@ -45,6 +34,7 @@ void pv_sentio_stage_params_default(pv_sentio_stage_params *p) {
   p->timeout_ms = 10000;
   p->retries = 2;
   p->settle_ms = 0;
+  p->reconnect_ms = 10000;
 }
 
 int pv_sentio_parse_address(const char *spec, pv_sentio_stage_params *p,
@@ -84,129 +74,75 @@ bad:
                       spec);
 }
 
-/* Connects and identifies the station, if not connected. */
-static int ensure_connected(sentio_stage *s, pv_error *err) {
-  pv__sentio_conn *c = &s->conn;
-  if (c->fd >= 0) return PV_OK;
-  int rc = pv__sentio_conn_open(c, err);
-  if (rc < 0) return rc;
-  rc = pv__sentio_conn_send(c, "*RCS 1", err);
-  if (rc == 0) rc = pv__sentio_conn_send(c, "*IDN?", err);
-  if (rc == 0) rc = pv__sentio_conn_read_line(c, s->p.timeout_ms, "*IDN?", err);
-  if (rc < 0) return rc;
-  int ok = c->line_len > 0 && memchr(c->line, ',', c->line_len) != NULL;
-  for (size_t i = 0; ok && i < c->line_len; i++)
-    ok = c->line[i] >= 0x20 && c->line[i] < 0x7f;
-  if (!ok) {
-    char esc[160];
-    pv_sentio_escape(c->line, c->line_len, esc, sizeof esc);
-    pv__sentio_conn_close(c);
-    return pv_error_set(err, PV_EPARSE,
-                        "sentio %s: the reply to '*IDN?' is not an "
-                        "identification: \"%s\"",
-                        c->peer, esc);
-  }
-  pv_info("sentio %s: connected to \"%s\"", c->peer, c->line);
-  s->have_pos = 0;
-  return PV_OK;
-}
-
-static int command(sentio_stage *s, const char *cmd, pv_sentio_reply *r,
-                   pv_error *err) {
-  int rc = ensure_connected(s, err);
-  if (rc < 0) return rc;
-  return pv__sentio_conn_command(&s->conn, cmd, s->p.timeout_ms, r, err);
-}
-
-static int query_position(sentio_stage *s, double *x, double *y,
-                          pv_error *err) {
-  pv_sentio_reply r;
-  int rc = command(s, "get_chuck_xy", &r, err);
-  if (rc < 0) return rc;
-  if (pv_sentio_parse_xy(r.msg, x, y) < 0) {
-    char esc[160];
-    pv_sentio_escape(s->conn.line, s->conn.line_len, esc, sizeof esc);
-    pv__sentio_conn_close(&s->conn);
-    return pv_error_set(err, PV_EPARSE,
-                        "sentio %s: reply to 'get_chuck_xy' is not a "
-                        "position \"X, Y\": \"%s\"",
-                        s->conn.peer, esc);
-  }
-  s->pos_x = *x;
-  s->pos_y = *y;
-  s->have_pos = 1;
-  return PV_OK;
-}
-
-/* One attempt at a move. rel: send as a relative move. (gx, gy): the
- * absolute target, recorded as the position when the reply has none. */
-static int move_once(sentio_stage *s, int rel, double ax, double ay,
-                     double gx, double gy, pv_error *err) {
-  char cmd[160];
-  pv_sentio_format_move(cmd, sizeof cmd, rel ? "Relative" : "Zero", ax, ay); /* fits: 160 */
-  s->have_pos = 0;
-  pv_sentio_reply r;
-  int rc = command(s, cmd, &r, err);
-  if (rc < 0) return rc;
+/* Records the reply of a move that succeeded: the position it reports
+ * (the first two numbers) or else the target. */
+static void moved(sentio_stage *s, const pv_sentio_reply *r, double gx, double gy) {
+  double v[2];
   s->t_move_done = pv_now_ns();
-  double x, y;
-  if (pv_sentio_parse_xy(r.msg, &x, &y) == 0) { /* SENTIO reports it */
-    s->pos_x = x;
-    s->pos_y = y;
+  if (pv_sentio_parse_first(r->msg, 2, v) == 0) {
+    s->pos_x = v[0];
+    s->pos_y = v[1];
   } else {
     s->pos_x = gx;
     s->pos_y = gy;
   }
   s->have_pos = 1;
-  return PV_OK;
 }
 
-/* Moves to the absolute target (gx, gy); the first attempt is sent as the
- * relative move (dx, dy) when rel. */
-static int move(sentio_stage *s, int rel, double dx, double dy, double gx,
-                double gy, pv_error *err) {
-  int rc = PV_OK;
-  pv_error e;
-  for (int attempt = 0; attempt <= s->p.retries; attempt++) {
-    if (attempt == 0 && rel)
-      rc = move_once(s, 1, dx, dy, gx, gy, &e);
-    else
-      rc = move_once(s, 0, gx, gy, gx, gy, &e);
-    if (rc == PV_OK) return PV_OK;
-    if (attempt < s->p.retries)
-      pv_warn("sentio: move to (%.3f, %.3f) um, attempt %d of %d: %s", gx, gy,
-              attempt + 1, s->p.retries + 1, e.msg);
-  }
-  return pv_error_set(err, rc, "%s", e.msg);
+/* Moves to the absolute target (gx, gy) with `retries` retries. */
+static int move_abs(sentio_stage *s, double gx, double gy, int retries, pv_error *err) {
+  pv__sentio_req q = {.op = PV__SENTIO_MOVE_ABS, .x = gx, .y = gy};
+  pv_sentio_reply r;
+  s->have_pos = 0;
+  int rc = pv__sentio_request(s, &q, retries, 0, &r, NULL, err);
+  if (rc == 0) moved(s, &r, gx, gy);
+  return rc;
 }
 
 static int sentio_connect(void *self, pv_error *err) {
-  return ensure_connected(self, err);
+  return pv__sentio_session_open(self, err);
 }
 
-static int sentio_move_abs(void *self, double x_um, double y_um,
-                           pv_error *err) {
+static int sentio_move_abs(void *self, double x_um, double y_um, pv_error *err) {
+  sentio_stage *s = self;
   if (!isfinite(x_um) || !isfinite(y_um))
     return pv_error_set(err, PV_EINVAL, "sentio: target is not finite");
-  return move(self, 0, 0, 0, x_um, y_um, err);
+  return move_abs(s, x_um, y_um, s->p.retries, err);
 }
 
-static int sentio_move_rel(void *self, double dx_um, double dy_um,
-                           pv_error *err) {
+/* The first attempt is the relative move; when it fails after it was sent
+ * (the chuck may have moved) or with a RETRY-class error, the remaining
+ * attempts go to the absolute target. */
+static int sentio_move_rel(void *self, double dx_um, double dy_um, pv_error *err) {
   sentio_stage *s = self;
   if (!isfinite(dx_um) || !isfinite(dy_um))
     return pv_error_set(err, PV_EINVAL, "sentio: move is not finite");
   double x = s->pos_x, y = s->pos_y;
-  int rc = PV_OK;
+  if (!s->have_pos) {
+    int rc = pv__sentio_query_position(s, &x, &y, err);
+    if (rc < 0) return rc;
+  }
+  double gx = x + dx_um, gy = y + dy_um;
+  pv__sentio_req q = {.op = PV__SENTIO_MOVE_REL, .x = dx_um, .y = dy_um};
+  pv_sentio_reply r;
+  pv__sentio_outcome out;
   pv_error e;
-  for (int attempt = 0; !s->have_pos && attempt <= s->p.retries; attempt++)
-    rc = query_position(s, &x, &y, &e);
-  if (!s->have_pos) return pv_error_set(err, rc, "%s", e.msg);
-  return move(s, 1, dx_um, dy_um, x + dx_um, y + dy_um, err);
+  s->have_pos = 0;
+  int rc = pv__sentio_request(s, &q, 0, 1, &r, &out, &e);
+  if (rc == 0) {
+    moved(s, &r, gx, gy);
+    return PV_OK;
+  }
+  int retry = s->p.retries > 0 &&
+              (out.code < 0 ? out.sent : pv_sentio_error_class(out.code) == PV_SENTIO_RETRY);
+  if (!retry) return pv_error_set(err, rc, "%s", e.msg);
+  pv_warn("sentio: relative move by (%.3f, %.3f) um: %s; retrying as the absolute move to "
+          "(%.3f, %.3f) um",
+          dx_um, dy_um, e.msg, gx, gy);
+  return move_abs(s, gx, gy, s->p.retries - 1, err);
 }
 
-static int sentio_wait_settled(void *self, int64_t *t_settled_ns,
-                               pv_error *err) {
+static int sentio_wait_settled(void *self, int64_t *t_settled_ns, pv_error *err) {
   (void)err;
   sentio_stage *s = self;
   if (s->t_move_done == 0) {
@@ -219,16 +155,8 @@ static int sentio_wait_settled(void *self, int64_t *t_settled_ns,
   return PV_OK;
 }
 
-static int sentio_get_position(void *self, double *x_um, double *y_um,
-                               pv_error *err) {
-  sentio_stage *s = self;
-  int rc = PV_OK;
-  pv_error e;
-  for (int attempt = 0; attempt <= s->p.retries; attempt++) {
-    rc = query_position(s, x_um, y_um, &e);
-    if (rc == PV_OK || rc == PV_ESTAGE) break;
-  }
-  return rc < 0 ? pv_error_set(err, rc, "%s", e.msg) : PV_OK;
+static int sentio_get_position(void *self, double *x_um, double *y_um, pv_error *err) {
+  return pv__sentio_query_position(self, x_um, y_um, err);
 }
 
 static int sentio_get_truth(void *self, double *x_um, double *y_um) {
@@ -254,6 +182,10 @@ static const pv_stage_driver sentio_driver = {
     .get_position = sentio_get_position,
     .get_truth = sentio_get_truth,
     .destroy = sentio_destroy,
+    .contact = pv__sentio_contact,
+    .separate = pv__sentio_separate,
+    .get_z = pv__sentio_get_z,
+    .map_step = pv__sentio_map_step,
 };
 
 int pv_sentio_stage_create(const pv_sentio_stage_params *p, pv_stage **out,
@@ -261,10 +193,10 @@ int pv_sentio_stage_create(const pv_sentio_stage_params *p, pv_stage **out,
   *out = NULL;
   if (p == NULL || p->host[0] == '\0' || p->port < 1 || p->port > 65535 ||
       p->connect_timeout_ms < 1 || p->timeout_ms < 1 || p->retries < 0 ||
-      p->settle_ms < 0)
+      p->settle_ms < 0 || p->reconnect_ms < 0)
     return pv_error_set(err, PV_EINVAL,
-                        "sentio stage: bad parameters (host, port 1-65535, "
-                        "timeouts >= 1 ms, retries and settle_ms >= 0)");
+                        "sentio stage: bad parameters (host, port 1-65535, timeouts >= 1 ms, "
+                        "retries, settle_ms and reconnect_ms >= 0)");
   sentio_stage *s = calloc(1, sizeof *s);
   if (s == NULL) return pv_error_set(err, PV_ENOMEM, "sentio stage: no memory");
   s->p = *p;
