@@ -84,7 +84,8 @@ static void creates_the_schema_in_wal_mode(void **state) {
   query(p, "SELECT group_concat(name, ',') FROM pragma_table_info('points')", buf, sizeof buf);
   assert_string_equal(buf, "run_id,idx,name,x_target_um,y_target_um,x_final_um,y_final_um,"
                            "residual_um,score,iterations,status,truth_error_um,measure_output,"
-                           "error,started_at,finished_at,frame_id,exposure_margin_ms");
+                           "error,started_at,finished_at,frame_id,exposure_margin_ms,contact_z_um,"
+                           "die_col,die_row,site");
   query(p, "SELECT group_concat(name, ',') FROM pragma_table_info('points') WHERE pk > 0",
         buf, sizeof buf);
   assert_string_equal(buf, "run_id,idx");

@@ -1,7 +1,8 @@
-/* run: journals written before the frame columns (schema version 0) still
- * open, resume and read: read-only readers see frame_id 0 and no margin;
- * opening for writing adds the columns in place, keeps every row, and the
- * run goes on recording frame ids. Other shapes are still refused. */
+/* run: journals written before the frame columns (schema version 0) or
+ * before the contact and die columns (version 1) still open, resume and
+ * read: read-only readers see frame_id 0, no margin, no contact height, no
+ * die; opening for writing adds the columns in place, keeps every row, and
+ * the run goes on recording them. Other shapes are still refused. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,8 +129,8 @@ static void old_journal_is_migrated_and_resumes(void **state) {
   assert_int_equal(pv_journal_record(j, run_id, &p, &err), PV_OK);
   assert_int_equal(pv_journal_finish_run(j, run_id, PV_RUN_FINISHED, &err), PV_OK);
   pv_journal_close(j);
-  assert_int_equal(query_int(path, "PRAGMA user_version"), 1);
-  assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_table_info('points')"), 18);
+  assert_int_equal(query_int(path, "PRAGMA user_version"), 2);
+  assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_table_info('points')"), 22);
 
   static seen s;
   memset(&s, 0, sizeof s);
@@ -147,6 +148,67 @@ static void old_journal_is_migrated_and_resumes(void **state) {
   assert_int_equal(pv_journal_open(path, &j, &err), PV_OK);
   pv_journal_close(j);
   assert_int_equal(query_int(path, "SELECT count(*) FROM points"), 2);
+}
+
+/* A journal as version 1 wrote it: version 0 plus the frame columns. */
+static void write_v1(const char *path) {
+  write_v0(path);
+  exec_sql(path, "ALTER TABLE points ADD COLUMN frame_id INTEGER;"
+                 "ALTER TABLE points ADD COLUMN exposure_margin_ms REAL;"
+                 "UPDATE points SET frame_id = 7, exposure_margin_ms = 1.25;"
+                 "PRAGMA user_version = 1;");
+}
+
+static void version_1_reads_and_is_migrated(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/v1.db", dir);
+  write_v1(path);
+  static seen s;
+  memset(&s, 0, sizeof s);
+  pv_run_record run;
+  pv_error err = {{0}};
+  assert_int_equal(pv_journal_read_run(path, 0, &run, keep, &s, &err), PV_OK);
+  assert_int_equal(s.n, 1);
+  assert_int_equal(s.p[0].frame_id, 7);
+  assert_true(isnan(s.p[0].contact_z_um));
+  assert_int_equal(s.p[0].has_die, 0);
+  assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_table_info('points')"), 18);
+
+  pv_journal *j;
+  if (pv_journal_open(path, &j, &err) != PV_OK) fail_msg("%s", err.msg);
+  static pv_point_result p;
+  memset(&p, 0, sizeof p);
+  p.idx = 1;
+  p.x_target_um = p.y_target_um = p.x_final_um = p.y_final_um = NAN;
+  p.residual_um = p.score = p.truth_error_um = p.exposure_margin_ms = NAN;
+  p.status = PV_POINT_OK;
+  p.contact_z_um = 10000;
+  p.has_die = 1, p.die_col = 3, p.die_row = 4, p.die_site = 0;
+  assert_int_equal(pv_journal_record(j, 1, &p, &err), PV_OK);
+  int64_t idx = -1;
+  int has_die = 0;
+  pv_map_die die;
+  assert_int_equal(pv_journal_last_point(j, 1, &idx, &has_die, &die, &err), PV_OK);
+  assert_int_equal(idx, 1);
+  assert_int_equal(has_die, 1);
+  assert_int_equal(die.col, 3);
+  assert_int_equal(die.row, 4);
+  pv_journal_close(j);
+  assert_int_equal(query_int(path, "PRAGMA user_version"), 2);
+  assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_table_info('points')"), 22);
+  assert_int_equal(query_int(path, "SELECT frame_id FROM points WHERE idx = 0"), 7);
+  assert_int_equal(query_int(path, "SELECT count(*) FROM points WHERE idx = 0 AND"
+                                   " contact_z_um IS NULL AND die_col IS NULL"), 1);
+  assert_int_equal(query_int(path, "SELECT count(*) FROM points WHERE idx = 1 AND"
+                                   " contact_z_um = 10000 AND die_col = 3 AND die_row = 4"
+                                   " AND site = 0"), 1);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(pv_journal_read_run(path, 1, &run, keep, &s, &err), PV_OK);
+  assert_int_equal(s.n, 2);
+  assert_float_equal(s.p[1].contact_z_um, 10000, 1e-9);
+  assert_int_equal(s.p[1].has_die, 1);
+  assert_int_equal(s.p[1].die_row, 4);
 }
 
 static void other_shapes_are_still_refused(void **state) {
@@ -167,6 +229,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(old_journal_reads_without_migration),
       cmocka_unit_test(old_journal_is_migrated_and_resumes),
+      cmocka_unit_test(version_1_reads_and_is_migrated),
       cmocka_unit_test(other_shapes_are_still_refused),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
