@@ -349,10 +349,14 @@ static void print_summary(const pv_run_summary *s, int64_t run_id, const char *d
   printf("  results: %s\n", db);
 }
 
-/* The probing cycle and the route, after the summary. */
-static void print_cycle(const pv_run_summary *s, const run_options *opt) {
+/* The probing cycle and the route, after the summary; st: the stage, for
+ * the simulated stage's interlock count. */
+static void print_cycle(const pv_run_summary *s, const run_options *opt, pv_stage *st) {
   printf("  probe contact: %s\n", opt->contact ? "on (contact for each measurement, XY "
          "moves at separation)" : "off (vision only)");
+  if (pv_stage_has_z(st) && strcmp(pv_stage_driver_name(st), "sim") == 0)
+    printf("  XY moves refused in contact (simulated stage): %llu\n",
+           (unsigned long long)pv_sim_stage_xy_in_contact(st));
   if (opt->map)
     printf("  wafer map: %s\n", s->end_of_route ? "route finished (end of route)"
                                                  : "route not finished");
@@ -472,7 +476,7 @@ int pv_cli_run(int argc, char **argv) {
     pv_error("run %lld stopped after %d points: %s; continue it with --resume once the "
              "stage is fixed", (long long)run_id, sum.done, sum.error);
     print_summary(&sum, run_id, opt.db_path);
-    print_cycle(&sum, &opt);
+    print_cycle(&sum, &opt, st.stage);
     code = PV_EXIT_HARDWARE;
     goto out;
   }
@@ -500,7 +504,7 @@ int pv_cli_run(int argc, char **argv) {
             sum.done);
   }
   print_summary(&sum, run_id, opt.db_path);
-  print_cycle(&sum, &opt);
+  print_cycle(&sum, &opt, st.stage);
   code = failed > 0 ? PV_EXIT_FAILED : PV_EXIT_OK;
   if (sum.stopped) code = PV_EXIT_FAILED;
 out:
