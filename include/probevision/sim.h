@@ -161,13 +161,43 @@ uint64_t pv_sim_stage_xy_in_contact(pv_stage *st);
  * message naming the spec and what is allowed. */
 int pv_sim_fault_parse(const char *spec, pv_sim_faults *f, pv_error *err);
 
-/* Serves the SENTIO remote-command subset for `stage` (borrowed; the server
- * is then the stage's only user) on address:port (port 0: any free port).
- * One thread named "sentio". Several clients may connect one after
- * another; each line is answered in order. */
+/* The simulated station behind the SENTIO server (see sentio_server.c for
+ * the commands, references and error codes). Coordinates are micrometres;
+ * "Zero" is the wafer's origin = the stage's own frame. */
+typedef struct pv_sentio_server_params {
+  pv_sim_faults faults;      /* stage-error, stage-timeout (XY moves) */
+  pv_wafer_params wafer;     /* die grid of the map: cols, rows, pitch_x_um,
+                                pitch_y_um, mark_x_um, mark_y_um (a map step
+                                moves to the die's mark) */
+  double machine_x_um, machine_y_um; /* Zero's origin in Machine coordinates
+                                        (default 150000, 150000) */
+  double home_x_um, home_y_um; /* the home position in Zero (NAN, the
+                                  default: die (0, 0)'s mark) */
+  double user_x_um, user_y_um; /* the User origin in Zero (NAN, the default:
+                                  die (0, 0)'s centre) */
+  double contact_um;         /* the stage's contact height and separation */
+  double separation_um;      /* gap (defaults: pv_sim_stage_params_default) */
+  double init_ms;            /* duration of start_initialization (real ms,
+                                default 1500) */
+  int uninitialized;         /* start not initialized (no home position) */
+  int no_contact_height;     /* start without a contact height (error 23) */
+} pv_sentio_server_params;
+
+void pv_sentio_server_params_default(pv_sentio_server_params *p);
+
+/* Serves SENTIO remote commands for `stage` (borrowed; the server is then
+ * the stage's only user) on address:port (port 0: any free port). One
+ * thread named "sentio"; up to PV_SENTIO_SERVER_CLIENTS clients at once
+ * (more wait in the listen backlog), their commands serialised, each
+ * client's lines answered in order. pv_sentio_server_start: default params
+ * with `faults` (NULL: none). */
+#define PV_SENTIO_SERVER_CLIENTS 8
 int pv_sentio_server_start(pv_stage *stage, const char *address, int port,
                            const pv_sim_faults *faults,
                            pv_sentio_server **out, pv_error *err);
+int pv_sentio_server_start_params(pv_stage *stage, const char *address, int port,
+                                  const pv_sentio_server_params *p,
+                                  pv_sentio_server **out, pv_error *err);
 int pv_sentio_server_port(const pv_sentio_server *srv);
 void pv_sentio_server_stop(pv_sentio_server *srv); /* accepts NULL */
 

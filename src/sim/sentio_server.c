@@ -1,34 +1,26 @@
 /* The simulator's SENTIO remote-command server (pv_sentio_server_* in
- * sim.h): one thread named "sentio" serving one TCP client at a time for a
- * borrowed pv_stage.
+ * sim.h): sockets and clients. The commands are in sentio_commands.c (the
+ * table, references, error codes), sentio_map.c (the wafer map's route)
+ * and sentio_async.c (asynchronous commands).
  *
- * Loop: poll the wake eventfd and either the listening socket (no client)
- * or the client (one connected). Received bytes go through the fixed line
- * assembler; each complete line is answered in order before more is read.
- * Other clients wait in the listen backlog until the current one leaves
- * (EOF or error); then the next is accepted. Stop: pv_sentio_server_stop
- * writes the eventfd and joins; every wait in the thread (poll, the write
- * of a reply, a fault's delay) also watches the eventfd, so stop is prompt.
+ * One thread named "sentio" serves up to PV_SENTIO_SERVER_CLIENTS clients
+ * at once (an operator's tool and an automation client, say): it polls the
+ * wake eventfd, the listening socket (while a client slot is free) and
+ * every client. Each client has its own line assembler; its complete lines
+ * are answered in order, one reply line per command (none for '*'
+ * commands without '?'), and commands of all clients are executed one at a
+ * time, so the stage has one user. A reply that must wait (wait_complete
+ * until its command ends, or a move reply held back by the stage-timeout
+ * fault) parks that client: its further lines are buffered, not executed,
+ * until the reply is sent; the other clients go on. Stop:
+ * pv_sentio_server_stop writes the eventfd and joins; every wait in the
+ * thread watches the eventfd, so stop is prompt.
  *
- * Commands (names case-insensitive; args comma-separated):
- *   *IDN?                          identification line (no errc prefix)
- *   *RCS 0|1                       command set switch, no reply (SENTIO
- *                                  commands are accepted either way)
- *   move_chuck_xy REF, X, Y        REF Zero (absolute), Home (from the home
- *                                  position, which is 0, 0 here) or
- *                                  Relative; replies when settled:
- *                                  "0,0,X,Y" (the position, like SENTIO)
- *   get_chuck_xy [REF]             "0,0,X,Y"; REF Zero (default) or Home
- *   move_chuck_separation / move_chuck_contact    "0,0,OK"
- * Errors: "CODE,0,message" with the codes of probevision/sentio.h: 2 unknown
- * command, 3 bad parameters, 4 out of range, 5 move failed, 6 line too long.
- * Empty lines are ignored.
- *
- * Faults: stage_error (probability per move): the move is answered with
- * code 5 and the stage is not moved. stage_timeout (probability per move):
- * the move is made, then its reply is held back until the client hangs up
- * (a client that timed out closes its connection) or FAULT_DELAY_MS, then
- * sent if the client is still there. Random draws come from faults->seed.
+ * Faults: stage_error (probability per XY move: move_chuck_xy,
+ * move_chuck_home, map steps): answered with error 2 and the chuck does not
+ * move. stage_timeout (probability per XY move): the move is made, then its
+ * reply is held back FAULT_DELAY_MS (a client that timed out hangs up, and
+ * its reply is dropped with it). Random draws come from faults.seed.
  */
 #include <errno.h>
 #include <math.h>
@@ -36,47 +28,31 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "probevision/sim.h"
-#include "probevision/sentio.h"
+#include "sentio_internal.h"
 
 #define FAULT_DELAY_MS 60000
 #define WRITE_TIMEOUT_MS 2000
-#define IDN_REPLY "probevision,SENTIO remote-command simulator,0,1.0"
-
-struct pv_sentio_server {
-  pv_stage *stage;
-  pv_sim_faults faults;
-  uint64_t rng;
-  int listen_fd, wake_fd, client_fd;
-  int port;
-  pthread_t thread;
-  pv_sentio_lines lines;
-  char line[PV_SENTIO_LINE_MAX + 1];
-};
 
 enum { GO_ON = 0, DROP = -1, STOP = -2 };
-
 
 static int stop_requested(const struct pollfd *wake) {
   return (wake->revents & POLLIN) != 0;
 }
 
-/* Writes the whole reply, waiting for room up to WRITE_TIMEOUT_MS. */
-static int send_reply(pv_sentio_server *s, const char *text) {
+/* Writes the whole text to c, waiting for room up to WRITE_TIMEOUT_MS. */
+static int send_text(pv_sentio_server *s, pv__srv_client *c, const char *text) {
   size_t n = strlen(text), off = 0;
   int64_t deadline = pv_now_ns() + WRITE_TIMEOUT_MS * PV_NS_PER_MS;
   while (off < n) {
-    ssize_t w = send(s->client_fd, text + off, n - off, MSG_NOSIGNAL);
+    ssize_t w = send(c->fd, text + off, n - off, MSG_NOSIGNAL);
     if (w > 0) {
       off += (size_t)w;
       continue;
@@ -86,202 +62,189 @@ static int send_reply(pv_sentio_server *s, const char *text) {
     int64_t left = (deadline - pv_now_ns()) / PV_NS_PER_MS;
     if (left <= 0) return DROP;
     struct pollfd p[2] = {{.fd = s->wake_fd, .events = POLLIN},
-                          {.fd = s->client_fd, .events = POLLOUT}};
+                          {.fd = c->fd, .events = POLLOUT}};
     if (poll(p, 2, (int)left) > 0 && stop_requested(&p[0])) return STOP;
   }
   return GO_ON;
 }
 
-/* "CODE,0,message\n" with the message made printable; numbers with '.'
- * whatever LC_NUMERIC says. */
-static int reply(pv_sentio_server *s, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int reply(pv_sentio_server *s, int code, const char *fmt, ...) {
+/* "errc,cmdId,message\n" (errc = code | status bits), the message made
+ * printable ASCII. */
+static int send_reply(pv_sentio_server *s, pv__srv_client *c, const pv__srv_reply *r) {
   char buf[PV_SENTIO_LINE_MAX + 2];
-  int n = snprintf(buf, PV_SENTIO_LINE_MAX, "%d,0,", code);
-  va_list ap;
-  va_start(ap, fmt);
-  pv_vsnprintf_c(buf + n, (size_t)(PV_SENTIO_LINE_MAX - n), fmt, ap);
-  va_end(ap);
-  for (char *c = buf; *c; c++)
-    if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
+  if (r->kind == PV__SRV_RAW)
+    snprintf(buf, PV_SENTIO_LINE_MAX, "%s", r->msg);
+  else
+    snprintf(buf, PV_SENTIO_LINE_MAX, "%u,%ld,%s", (unsigned)r->code | r->status, r->cmd_id,
+             r->msg);
+  for (char *p = buf; *p; p++)
+    if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) *p = '?';
   strcat(buf, "\n");
-  return send_reply(s, buf);
+  return send_text(s, c, buf);
 }
 
-/* The stage_timeout fault: waits until the client hangs up, a stop, or
- * FAULT_DELAY_MS. Bytes the client sends meanwhile are buffered. */
-static int hold_reply(pv_sentio_server *s) {
-  int64_t deadline = pv_now_ns() + FAULT_DELAY_MS * PV_NS_PER_MS;
-  for (;;) {
-    int64_t left = (deadline - pv_now_ns()) / PV_NS_PER_MS;
-    if (left <= 0) return GO_ON;
-    size_t cap;
-    char *space = pv_sentio_lines_space(&s->lines, &cap);
-    struct pollfd p[2] = {{.fd = s->wake_fd, .events = POLLIN},
-                          {.fd = s->client_fd, .events = POLLIN}};
-    int np = cap > 0 ? 2 : 1;
-    if (poll(p, (nfds_t)np, cap > 0 ? (int)left : 20) <= 0) continue;
-    if (stop_requested(&p[0])) return STOP;
-    if (np == 2 && p[1].revents) {
-      ssize_t r = recv(s->client_fd, space, cap, 0);
-      if (r > 0) pv_sentio_lines_added(&s->lines, (size_t)r);
-      else if (r == 0 || (errno != EINTR && errno != EAGAIN)) return DROP;
-    }
-  }
-}
-
-/* Splits "a, b, c" at commas into at most max trimmed fields. */
-static int split_args(char *args, char **out, int max) {
-  int n = 0;
-  while (*args == ' ' || *args == '\t') args++;
-  if (*args == '\0') return 0;
-  for (char *tok = args;;) {
-    if (n == max) return -1;
-    char *comma = strchr(tok, ',');
-    if (comma) *comma = '\0';
-    while (*tok == ' ' || *tok == '\t') tok++;
-    char *end = tok + strlen(tok);
-    while (end > tok && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
-    out[n++] = tok;
-    if (comma == NULL) return n;
-    tok = comma + 1;
-  }
-}
-
-static int position_reply(pv_sentio_server *s, double ox, double oy) {
-  double x, y;
-  pv_error e;
-  if (pv_stage_get_position(s->stage, &x, &y, &e) < 0)
-    return reply(s, PV_SENTIO_E_MOVE, "cannot read the position: %s", e.msg);
-  return reply(s, 0, "%.3f,%.3f", x - ox, y - oy);
-}
-
-static int do_move(pv_sentio_server *s, char **a, int n) {
-  if (n != 3) return reply(s, PV_SENTIO_E_BAD_PARAM, "move_chuck_xy wants REF, X, Y");
-  double x, y, cx, cy;
-  if (pv_sentio_parse_number(a[1], strlen(a[1]), &x) < 0 ||
-      pv_sentio_parse_number(a[2], strlen(a[2]), &y) < 0)
-    return reply(s, PV_SENTIO_E_BAD_PARAM, "X and Y must be numbers (um)");
-  pv_error e;
-  if (strcasecmp(a[0], "relative") == 0) {
-    if (pv_stage_get_position(s->stage, &cx, &cy, &e) < 0)
-      return reply(s, PV_SENTIO_E_MOVE, "cannot read the position: %s", e.msg);
-    x += cx;
-    y += cy;
-  } else if (strcasecmp(a[0], "zero") != 0 && strcasecmp(a[0], "home") != 0) {
-    return reply(s, PV_SENTIO_E_BAD_PARAM, "REF must be Zero, Home or Relative");
-  }
-  if (s->faults.stage_error > 0 && pv_rng_uniform(&s->rng) < s->faults.stage_error) {
-    pv_info("sentio server: injected stage error on a move to (%.3f, %.3f) um", x, y);
-    return reply(s, PV_SENTIO_E_MOVE, "injected fault: move to %.3f, %.3f failed", x, y);
-  }
-  int rc = pv_stage_move_abs(s->stage, x, y, &e);
-  if (rc == PV_ERANGE) return reply(s, PV_SENTIO_E_RANGE, "%s", e.msg);
-  if (rc < 0) return reply(s, PV_SENTIO_E_MOVE, "%s", e.msg);
-  int64_t t;
-  if (pv_stage_wait_settled(s->stage, &t, &e) < 0)
-    return reply(s, PV_SENTIO_E_MOVE, "%s", e.msg);
-  if (s->faults.stage_timeout > 0 && pv_rng_uniform(&s->rng) < s->faults.stage_timeout) {
-    pv_info("sentio server: injected delay of the reply to a move to (%.3f, %.3f) um", x, y);
-    rc = hold_reply(s);
-    if (rc != GO_ON) return rc;
-  }
-  return position_reply(s, 0, 0);
-}
-
-static int handle(pv_sentio_server *s, char *line, size_t len) {
-  char esc[80];
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)line[i];
-    if ((c < 0x20 && c != '\t') || c >= 0x7f) {
-      pv_sentio_escape(line, len, esc, sizeof esc);
-      return reply(s, PV_SENTIO_E_UNKNOWN_CMD, "not a command: \"%s\"", esc);
-    }
-  }
-  while (*line == ' ' || *line == '\t') line++;
-  if (*line == '\0') return GO_ON;
-  char *args = line + strcspn(line, " \t");
-  if (*args) *args++ = '\0';
-  char *a[4];
-  int n = split_args(args, a, 4);
-  if (strcasecmp(line, "*IDN?") == 0) return send_reply(s, IDN_REPLY "\n");
-  if (strcasecmp(line, "*RCS") == 0) {
-    if (n == 1 && (strcmp(a[0], "0") == 0 || strcmp(a[0], "1") == 0)) return GO_ON;
-    return reply(s, PV_SENTIO_E_BAD_PARAM, "*RCS wants 0 or 1");
-  }
-  if (strcasecmp(line, "move_chuck_xy") == 0) return do_move(s, a, n);
-  if (strcasecmp(line, "get_chuck_xy") == 0) {
-    if (n == 0 || (n == 1 && strcasecmp(a[0], "zero") == 0)) return position_reply(s, 0, 0);
-    if (n == 1 && strcasecmp(a[0], "home") == 0) return position_reply(s, 0, 0);
-    return reply(s, PV_SENTIO_E_BAD_PARAM, "get_chuck_xy wants [Zero|Home]");
-  }
-  if (strcasecmp(line, "move_chuck_separation") == 0 ||
-      strcasecmp(line, "move_chuck_contact") == 0) {
-    if (n != 0) return reply(s, PV_SENTIO_E_BAD_PARAM, "%s takes no parameters", line);
-    return reply(s, 0, "OK");
-  }
-  pv_sentio_escape(line, strlen(line), esc, sizeof esc);
-  pv_debug("sentio server: unknown command \"%s\"", esc);
-  return reply(s, PV_SENTIO_E_UNKNOWN_CMD, "unknown command \"%s\"", esc);
-}
-
-/* Answers every complete line buffered. */
-static int serve_lines(pv_sentio_server *s) {
-  for (;;) {
-    size_t len;
-    pv_sentio_line_event ev = pv_sentio_lines_next(&s->lines, s->line, &len);
-    if (ev == PV_SENTIO_NONE) return GO_ON;
-    int rc = ev == PV_SENTIO_LINE
-                 ? handle(s, s->line, len)
-                 : reply(s, PV_SENTIO_E_TOO_LONG,
-                         "command line longer than %d bytes", PV_SENTIO_LINE_MAX);
-    if (rc != GO_ON) return rc;
-  }
-}
-
-static void drop_client(pv_sentio_server *s) {
-  close(s->client_fd);
-  s->client_fd = -1;
+static void drop_client(pv__srv_client *c) {
+  close(c->fd);
+  c->fd = -1;
+  c->state = PV__CL_FREE;
   pv_info("sentio server: client gone");
+}
+
+/* Acts on a handler's reply: sends it, or parks the client. */
+static int deliver(pv_sentio_server *s, pv__srv_client *c, pv__srv_reply *r) {
+  switch (r->kind) {
+    case PV__SRV_NONE: return GO_ON;
+    case PV__SRV_HOLD:
+      c->pending = *r;
+      c->pending.kind = PV__SRV_NOW;
+      c->deadline_ns = pv_now_ns() + FAULT_DELAY_MS * PV_NS_PER_MS;
+      c->state = PV__CL_HELD;
+      return GO_ON;
+    case PV__SRV_WAIT:
+      c->pending = *r;
+      c->state = PV__CL_WAIT;
+      return GO_ON;
+    default: return send_reply(s, c, r);
+  }
+}
+
+/* Answers c's buffered complete lines while it is not parked. */
+static int serve_lines(pv_sentio_server *s, pv__srv_client *c) {
+  while (c->state == PV__CL_IDLE) {
+    size_t len;
+    pv_sentio_line_event ev = pv_sentio_lines_next(&c->lines, s->line, &len);
+    if (ev == PV_SENTIO_NONE) return GO_ON;
+    pv__srv_reply r = {.kind = PV__SRV_NOW};
+    if (ev == PV_SENTIO_OVERLONG) {
+      pv__srv_set(&r, PV__SRV_E_PARAM, "command line longer than %d bytes", PV_SENTIO_LINE_MAX);
+    } else {
+      int printable = 1;
+      for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s->line[i];
+        if ((ch < 0x20 && ch != '\t') || ch >= 0x7f) printable = 0;
+      }
+      if (!printable) {
+        char esc[80];
+        pv_sentio_escape(s->line, len, esc, sizeof esc);
+        pv__srv_set(&r, PV__SRV_E_NO_HANDLER, "not a command: \"%s\"", esc);
+      } else {
+        pv__srv_handle(s, s->line, &r);
+      }
+    }
+    int rc = deliver(s, c, &r);
+    if (rc != GO_ON) return rc;
+  }
+  return GO_ON;
+}
+
+/* Sends the replies of parked clients whose wait is over, then serves
+ * their buffered lines. */
+static int resume_parked(pv_sentio_server *s) {
+  int64_t now = pv_now_ns();
+  for (int i = 0; i < PV_SENTIO_SERVER_CLIENTS; i++) {
+    pv__srv_client *c = &s->clients[i];
+    int over = 0;
+    if (c->state == PV__CL_HELD) over = now >= c->deadline_ns;
+    if (c->state == PV__CL_WAIT)
+      over = pv__srv_wait_over(s, c->pending.wait_id, c->pending.wait_deadline_ns, &c->pending);
+    if (!over) continue;
+    c->state = PV__CL_IDLE;
+    int rc = send_reply(s, c, &c->pending);
+    if (rc == GO_ON) rc = serve_lines(s, c);
+    if (rc == STOP) return STOP;
+    if (rc == DROP) drop_client(c);
+  }
+  return GO_ON;
+}
+
+/* Milliseconds until the next deadline (a job's end, a parked client's),
+ * -1: none. */
+static int next_timeout_ms(const pv_sentio_server *s) {
+  int64_t t = pv__srv_jobs_next_end(s);
+  for (int i = 0; i < PV_SENTIO_SERVER_CLIENTS; i++) {
+    const pv__srv_client *c = &s->clients[i];
+    if (c->state == PV__CL_HELD && c->deadline_ns < t) t = c->deadline_ns;
+    if (c->state == PV__CL_WAIT && c->pending.wait_deadline_ns < t) t = c->pending.wait_deadline_ns;
+  }
+  if (t == INT64_MAX) return -1;
+  int64_t ms = (t - pv_now_ns() + PV_NS_PER_MS - 1) / PV_NS_PER_MS;
+  return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+}
+
+static void accept_client(pv_sentio_server *s) {
+  int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return;
+  for (int i = 0; i < PV_SENTIO_SERVER_CLIENTS; i++) {
+    pv__srv_client *c = &s->clients[i];
+    if (c->state != PV__CL_FREE) continue;
+    int one = 1; /* replies are small lines: no Nagle delay */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd = fd;
+    c->state = PV__CL_IDLE;
+    pv_sentio_lines_reset(&c->lines);
+    pv_info("sentio server: client connected (slot %d)", i);
+    return;
+  }
+  close(fd); /* not reached: the listener is polled only with a free slot */
+}
+
+/* Reads what c sent; answers it unless c is parked. A parked client whose
+ * buffer is full is not read (events 0), but a hang-up still drops it. */
+static int read_client(pv_sentio_server *s, pv__srv_client *c, short revents) {
+  size_t cap;
+  char *space = pv_sentio_lines_space(&c->lines, &cap);
+  if (cap == 0) return (revents & (POLLHUP | POLLERR)) ? DROP : GO_ON;
+  ssize_t r = recv(c->fd, space, cap, 0);
+  if (r < 0 && (errno == EINTR || errno == EAGAIN)) return GO_ON;
+  if (r <= 0) return DROP;
+  pv_sentio_lines_added(&c->lines, (size_t)r);
+  return serve_lines(s, c);
 }
 
 static void *serve(void *arg) {
   pv_sentio_server *s = arg;
   pv_thread_set_name("sentio");
+  struct pollfd p[2 + PV_SENTIO_SERVER_CLIENTS];
+  int who[2 + PV_SENTIO_SERVER_CLIENTS];
   for (;;) {
-    int listening = s->client_fd < 0;
-    struct pollfd p[2] = {{.fd = s->wake_fd, .events = POLLIN},
-                          {.fd = listening ? s->listen_fd : s->client_fd,
-                           .events = POLLIN}};
-    if (poll(p, 2, -1) <= 0) continue;
+    pv__srv_jobs_tick(s);
+    if (resume_parked(s) == STOP) break;
+    int np = 0, free_slot = 0;
+    p[np++] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
+    for (int i = 0; i < PV_SENTIO_SERVER_CLIENTS; i++) {
+      pv__srv_client *c = &s->clients[i];
+      if (c->state == PV__CL_FREE) {
+        free_slot = 1;
+        continue;
+      }
+      size_t cap;
+      pv_sentio_lines_space(&c->lines, &cap);
+      who[np] = i;
+      p[np++] = (struct pollfd){.fd = c->fd, .events = cap > 0 ? POLLIN : 0};
+    }
+    int listen_at = -1;
+    if (free_slot) {
+      listen_at = np;
+      p[np++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+    }
+    if (poll(p, (nfds_t)np, next_timeout_ms(s)) < 0) continue;
     if (stop_requested(&p[0])) break;
-    if (p[1].revents == 0) continue;
-    if (listening) {
-      int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      int one = 1; /* replies are small lines: no Nagle delay */
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      s->client_fd = fd;
-      pv_sentio_lines_reset(&s->lines);
-      pv_info("sentio server: client connected");
-      continue;
+    int stop = 0;
+    for (int k = 1; k < np && !stop; k++) {
+      if (p[k].revents == 0) continue;
+      if (k == listen_at) {
+        accept_client(s);
+        continue;
+      }
+      pv__srv_client *c = &s->clients[who[k]];
+      int rc = (p[k].revents & (POLLIN | POLLHUP | POLLERR)) ? read_client(s, c, p[k].revents) : GO_ON;
+      if (rc == STOP) stop = 1;
+      if (rc == DROP) drop_client(c);
     }
-    size_t cap;
-    char *space = pv_sentio_lines_space(&s->lines, &cap);
-    ssize_t r = recv(s->client_fd, space, cap, 0);
-    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (r <= 0) {
-      drop_client(s);
-      continue;
-    }
-    pv_sentio_lines_added(&s->lines, (size_t)r);
-    int rc = serve_lines(s);
-    if (rc == STOP) break;
-    if (rc == DROP) drop_client(s);
+    if (stop) break;
   }
-  if (s->client_fd >= 0) close(s->client_fd);
-  s->client_fd = -1;
+  for (int i = 0; i < PV_SENTIO_SERVER_CLIENTS; i++)
+    if (s->clients[i].state != PV__CL_FREE) close(s->clients[i].fd);
   return NULL;
 }
 
@@ -322,18 +285,60 @@ static int open_listener(pv_sentio_server *s, const char *address, int port,
   return PV_OK;
 }
 
+void pv_sentio_server_params_default(pv_sentio_server_params *p) {
+  memset(p, 0, sizeof *p);
+  pv_wafer_params_default(&p->wafer);
+  pv_sim_stage_params sp;
+  pv_sim_stage_params_default(&sp);
+  p->machine_x_um = p->machine_y_um = 150000;
+  p->home_x_um = p->home_y_um = NAN;
+  p->user_x_um = p->user_y_um = NAN;
+  p->contact_um = sp.contact_um;
+  p->separation_um = sp.separation_um;
+  p->init_ms = 1500;
+}
+
 int pv_sentio_server_start(pv_stage *stage, const char *address, int port,
                            const pv_sim_faults *faults,
                            pv_sentio_server **out, pv_error *err) {
+  pv_sentio_server_params p;
+  pv_sentio_server_params_default(&p);
+  if (faults) p.faults = *faults;
+  return pv_sentio_server_start_params(stage, address, port, &p, out, err);
+}
+
+int pv_sentio_server_start_params(pv_stage *stage, const char *address, int port,
+                                  const pv_sentio_server_params *p,
+                                  pv_sentio_server **out, pv_error *err) {
   *out = NULL;
-  if (stage == NULL || port < 0 || port > 65535)
-    return pv_error_set(err, PV_EINVAL, "sentio server: no stage or bad port %d", port);
+  if (stage == NULL || p == NULL || port < 0 || port > 65535)
+    return pv_error_set(err, PV_EINVAL, "sentio server: no stage or parameters, or bad port %d",
+                        port);
+  const pv_wafer_params *w = &p->wafer;
+  if (w->cols < 1 || w->rows < 1 || w->cols > PV_SCENE_DIES_MAX || w->rows > PV_SCENE_DIES_MAX ||
+      !(w->pitch_x_um > 0) || !(w->pitch_y_um > 0) || !(p->init_ms >= 0 && p->init_ms <= 3600e3))
+    return pv_error_set(err, PV_EINVAL,
+                        "sentio server: die grid %d x %d, pitch %g x %g um or init_ms %g out "
+                        "of range", w->cols, w->rows, w->pitch_x_um, w->pitch_y_um, p->init_ms);
   pv_sentio_server *s = calloc(1, sizeof *s);
   if (s == NULL) return pv_error_set(err, PV_ENOMEM, "sentio server: no memory");
   s->stage = stage;
-  if (faults) s->faults = *faults;
-  s->rng = s->faults.seed ^ 0x5e4710ULL;
-  s->client_fd = s->listen_fd = -1;
+  s->p = *p;
+  if (isnan(s->p.home_x_um) || isnan(s->p.home_y_um)) {
+    s->p.home_x_um = w->mark_x_um;
+    s->p.home_y_um = w->mark_y_um;
+  }
+  if (isnan(s->p.user_x_um) || isnan(s->p.user_y_um)) {
+    s->p.user_x_um = w->pitch_x_um / 2;
+    s->p.user_y_um = w->pitch_y_um / 2;
+  }
+  s->rng = s->p.faults.seed ^ 0x5e4710ULL;
+  s->initialized = s->home_set = !p->uninitialized;
+  s->contact_set = !p->no_contact_height;
+  s->route_pos = -1;
+  s->next_job_id = 1;
+  s->listen_fd = -1;
+  for (int i = 0; i < PV_SENTIO_SERVER_CLIENTS; i++) s->clients[i].fd = -1;
   s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   int rc = s->wake_fd < 0 ? pv_error_set(err, PV_EIO, "sentio server: eventfd: %s",
                                          strerror(errno))
@@ -346,7 +351,8 @@ int pv_sentio_server_start(pv_stage *stage, const char *address, int port,
     free(s);
     return rc;
   }
-  pv_info("sentio server: listening on %s:%d", address ? address : "*", s->port);
+  pv_info("sentio server: listening on %s:%d (SENTIO %s, map %d x %d dies)",
+          address ? address : "*", s->port, PV__SRV_VERSION, w->cols, w->rows);
   *out = s;
   return PV_OK;
 }

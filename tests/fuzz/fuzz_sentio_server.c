@@ -33,7 +33,7 @@ static int server_port(void) {
 }
 
 static void check_reply(const char *line, size_t len) {
-  if (strncmp(line, "probevision,", 12) == 0) return; /* *IDN? */
+  if (strncmp(line, "MPI Corporation,", 16) == 0) return; /* *IDN? */
   pv_sentio_reply r;
   pv_error err = {{0}};
   if (pv_sentio_parse_reply(line, len, "server", &r, &err) != PV_OK) {
