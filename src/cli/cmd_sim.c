@@ -1,9 +1,9 @@
 /* probevision sim: the station simulator on the network. One process serves
  * a GigE Vision camera (probevision's own device, src/sim/gv_*.c, rendering
  * the simulated wafer at the simulated stage's true position at each
- * exposure start) and the SENTIO
- * remote-command subset for that stage on a TCP port, with optional faults,
- * until SIGINT or SIGTERM.
+ * exposure start) and a SENTIO server for that stage on a TCP port (MPI's
+ * remote commands, its wafer map over the configuration's die grid), with
+ * optional faults, until SIGINT or SIGTERM.
  *
  * Signals: SIGINT and SIGTERM are blocked before any thread starts (so every
  * thread inherits the mask) and the main thread
@@ -48,12 +48,15 @@ static const char usage[] =
     "                       seed:N           seed of the fault choices (default sim.seed)\n"
     "                     P in [0,1], T in (0,3600] seconds, R in [0,1000], MS in (0,10000]\n"
     "  --config FILE      INI configuration: the [sim] wafer and [stage] keys apply\n"
+    "                     (the [sim] die grid is also the SENTIO server's wafer map)\n"
     "  --speed X          time scale of the simulated stage (sim.speed)\n"
     "  --truth-log FILE   one CSV line per frame the camera sent (header first):\n"
     "                     block_id,exposure_start_ns,exposure_end_ns (monotonic clock),\n"
     "                     device_timestamp (1 GHz ticks),x_um,y_um (stage at exposure\n"
     "                     start),settled (1: stage settled during the whole exposure)\n"
     "Runs until SIGINT or SIGTERM, then stops both servers and exits 0.\n"
+    "SENTIO server: MPI's remote commands as SENTIO 24.0 answers them (move_chuck_xy with\n"
+    "references M H C Z U R, Z, map stepping, start_initialization, several clients).\n"
     "GigE Vision camera: available (probevision's own device, no Aravis needed)\n"
     "The camera: 2448 x 2048 sensor, Mono8 and 8-bit Bayer, AcquisitionMode Continuous,\n"
     "SingleFrame, MultiFrame, TriggerMode/TriggerSource=Software, ExposureTime, frame\n"
@@ -154,7 +157,12 @@ int pv_cli_sim(int argc, char **argv) {
     pv_error("sim: %s", err.msg);
     goto out;
   }
-  if (pv_sentio_server_start(st.stage, opt.address, opt.port, &opt.faults, &srv, &err) < 0) {
+  pv_sentio_server_params sp; /* the map: the configuration's simulated wafer */
+  pv_sentio_server_params_default(&sp);
+  sp.faults = opt.faults;
+  pv_sim_wafer_params(&c, &sp.wafer);
+  sp.init_ms *= c.sim_speed; /* start_initialization: 1.5 s at speed 1 */
+  if (pv_sentio_server_start_params(st.stage, opt.address, opt.port, &sp, &srv, &err) < 0) {
     pv_error("sim: SENTIO server on %s:%d: %s", opt.address, opt.port, err.msg);
     goto out;
   }
