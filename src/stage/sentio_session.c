@@ -179,19 +179,19 @@ int pv__sentio_request(pv__sentio_stage *s, const pv__sentio_req *q, int retries
   char cmd[160];
   pv_error e;
   for (;;) {
-    int group = 0;
+    int group = 0, sent_now = 0;
     rc = pv__sentio_session_open(s, &e);
     if (rc == 0) {
       format_req(s, q, cmd, sizeof cmd, &group);
       rc = pv__sentio_conn_send(&s->conn, cmd, &e);
       if (rc == 0) {
-        out->sent = 1;
+        out->sent = sent_now = 1;
         rc = pv__sentio_conn_read_line(&s->conn, s->p.timeout_ms, cmd, &e);
         if (rc == PV_EDISCONNECTED && once) return pv_error_set(err, rc, "%s", e.msg);
       }
     }
-    if (rc < 0 && transport_rc(rc) && rc != PV_ETIMEDOUT && s->ever_connected) {
-      /* Connection refused or lost: the station may be restarting. */
+    if (rc < 0 && transport_rc(rc) && (rc != PV_ETIMEDOUT || !sent_now) && s->ever_connected) {
+      /* Connection refused, timed out or lost: the station may be restarting. */
       int window = s->p.reconnect_ms;
       if (window > 0 && window < s->p.connect_timeout_ms + PV__SENTIO_BACKOFF_MAX_MS)
         window = s->p.connect_timeout_ms + PV__SENTIO_BACKOFF_MAX_MS;
@@ -205,10 +205,11 @@ int pv__sentio_request(pv__sentio_stage *s, const pv__sentio_req *q, int retries
       return pv_error_set(err, rc, "%s (gave up reconnecting after %d ms)", e.msg, window);
     }
     if (rc == 0) {
-      rc = pv_sentio_parse_reply(s->conn.line, s->conn.line_len, s->conn.peer, r, &e);
+      pv_error pe;
+      rc = pv_sentio_parse_reply(s->conn.line, s->conn.line_len, s->conn.peer, r, &pe);
       if (rc < 0) {
         pv__sentio_conn_close(&s->conn);
-        pv_error_set(&e, rc, "%s (to '%s')", e.msg, cmd);
+        pv_error_set(&e, rc, "%s (to '%s')", pe.msg, cmd);
       }
     }
     if (rc < 0) { /* a reply or connect timeout, a malformed reply */

@@ -1,179 +1,10 @@
-/* stage: the sentio client against a scripted TCP server on 127.0.0.1 (port
- * 0): normal moves, error replies, a reply that never comes (timeout, then
- * reconnect), a connection closed mid-reply, garbage and oversized replies,
- * a retried relative move sent as its absolute target, a bad
- * identification and a refused connection. */
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <unistd.h>
-#include <cmocka.h>
-
-#include "probevision/stage.h"
-#include "probevision/sentio.h"
-
-/* ---- the scripted server ------------------------------------------------ */
-
-enum action { REPLY, SILENT, CLOSE_MID };
-typedef struct step {
-  enum action action;
-  const char *reply; /* sent as is (REPLY: "\n" appended) */
-} step;
-
-#define MAX_LOG 32
-typedef struct script_server {
-  int listen_fd, port;
-  pthread_t thread;
-  atomic_int stop;
-  const char *idn;         /* identification reply */
-  const step *steps;
-  int nsteps, next;
-  int connections, rcs, idns;
-  char log[MAX_LOG][128];  /* commands other than *RCS / *IDN?, in order */
-  int nlog;
-  pthread_mutex_t mu;
-} script_server;
-
-static void send_str(int fd, const char *s) {
-  (void)!send(fd, s, strlen(s), MSG_NOSIGNAL);
-}
-
-/* Waits until the peer closes fd (or stop). */
-static void wait_hangup(script_server *s, int fd) {
-  char b[256];
-  while (!s->stop) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 20) > 0 && recv(fd, b, sizeof b, 0) <= 0) return;
-  }
-}
-
-/* Serves one connection; returns when it is closed. */
-static void serve_conn(script_server *s, int fd) {
-  pv_sentio_lines lb;
-  pv_sentio_lines_reset(&lb);
-  char line[PV_SENTIO_LINE_MAX + 1];
-  size_t len, cap;
-  while (!s->stop) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 20) <= 0) continue;
-    char *sp = pv_sentio_lines_space(&lb, &cap);
-    ssize_t r = recv(fd, sp, cap, 0);
-    if (r <= 0) return;
-    pv_sentio_lines_added(&lb, (size_t)r);
-    while (pv_sentio_lines_next(&lb, line, &len) == PV_SENTIO_LINE) {
-      pthread_mutex_lock(&s->mu);
-      if (strcmp(line, "*RCS 1") == 0) {
-        s->rcs++;
-        pthread_mutex_unlock(&s->mu);
-        continue;
-      }
-      if (strcmp(line, "*IDN?") == 0) {
-        s->idns++;
-        pthread_mutex_unlock(&s->mu);
-        send_str(fd, s->idn);
-        continue;
-      }
-      if (s->nlog < MAX_LOG) snprintf(s->log[s->nlog++], sizeof s->log[0], "%.120s", line);
-      step st = s->next < s->nsteps ? s->steps[s->next++] : (step){CLOSE_MID, ""};
-      pthread_mutex_unlock(&s->mu);
-      if (st.action == REPLY) {
-        send_str(fd, st.reply);
-        send_str(fd, "\n");
-      } else if (st.action == SILENT) {
-        wait_hangup(s, fd);
-        return;
-      } else {
-        send_str(fd, st.reply);
-        return;
-      }
-    }
-  }
-}
-
-static void *server_main(void *arg) {
-  script_server *s = arg;
-  while (!s->stop) {
-    struct pollfd p = {.fd = s->listen_fd, .events = POLLIN};
-    if (poll(&p, 1, 20) <= 0) continue;
-    int fd = accept(s->listen_fd, NULL, NULL);
-    if (fd < 0) continue;
-    pthread_mutex_lock(&s->mu);
-    s->connections++;
-    pthread_mutex_unlock(&s->mu);
-    serve_conn(s, fd);
-    close(fd);
-  }
-  return NULL;
-}
-
-static script_server *server_start_idn(const step *steps, int n, const char *idn) {
-  script_server *s = calloc(1, sizeof *s);
-  s->steps = steps;
-  s->nsteps = n;
-  s->idn = idn;
-  pthread_mutex_init(&s->mu, NULL);
-  s->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&a, sizeof a), 0);
-  assert_int_equal(listen(s->listen_fd, 4), 0);
-  socklen_t sl = sizeof a;
-  getsockname(s->listen_fd, (struct sockaddr *)&a, &sl);
-  s->port = ntohs(a.sin_port);
-  pthread_create(&s->thread, NULL, server_main, s);
-  return s;
-}
-
-static script_server *server_start(const step *steps, int n) {
-  return server_start_idn(steps, n, "MPI Corporation,SENTIO,0,test\n");
-}
-
-/* Reads of what the server thread recorded (under its mutex). */
-static int count(script_server *s, const int *field) {
-  pthread_mutex_lock(&s->mu);
-  int v = *field;
-  pthread_mutex_unlock(&s->mu);
-  return v;
-}
-
-static const char *logged(script_server *s, int i) {
-  static char buf[128];
-  pthread_mutex_lock(&s->mu);
-  snprintf(buf, sizeof buf, "%s", i < s->nlog ? s->log[i] : "");
-  pthread_mutex_unlock(&s->mu);
-  return buf;
-}
-
-static void server_stop(script_server *s) {
-  s->stop = 1;
-  pthread_join(s->thread, NULL);
-  close(s->listen_fd);
-  pthread_mutex_destroy(&s->mu);
-  free(s);
-}
-
-static pv_stage *client(const script_server *s, int timeout_ms, int retries) {
-  pv_sentio_stage_params p;
-  pv_sentio_stage_params_default(&p);
-  snprintf(p.host, sizeof p.host, "127.0.0.1");
-  p.port = s->port;
-  p.timeout_ms = timeout_ms;
-  p.connect_timeout_ms = 1000;
-  p.retries = retries;
-  pv_stage *st = NULL;
-  assert_int_equal(pv_sentio_stage_create(&p, &st, NULL), PV_OK);
-  assert_string_equal(pv_stage_driver_name(st), "sentio");
-  return st;
-}
+/* stage: the sentio client against a scripted station (script_server.h):
+ * normal moves, a retried execution error and an out-of-bounds error that is
+ * not retried, a reply that never comes (timeout, then reconnect), a
+ * connection closed mid-reply, garbage and oversized replies, a retried
+ * relative move sent as its absolute target, a bad identification and a
+ * refused connection. */
+#include "script_server.h"
 
 /* ---- tests ---------------------------------------------------------------- */
 
@@ -196,29 +27,34 @@ static void moves_and_position(void **state) {
   assert_int_equal(pv_stage_get_truth(st, &x, &y), PV_EUNSUPPORTED);
   assert_string_equal(logged(s, 0), "move_chuck_xy Zero, 100.000, 200.000");
   assert_string_equal(logged(s, 1), "move_chuck_xy Relative, 10.000, 5.000");
-  assert_string_equal(logged(s, 2), "get_chuck_xy");
+  assert_string_equal(logged(s, 2), "get_chuck_xy Wafer, Zero");
   assert_int_equal(count(s, &s->connections), 1);
   assert_int_equal(count(s, &s->rcs), 1);
   assert_int_equal(count(s, &s->idns), 1);
+  assert_int_equal(count(s, &s->versions), 1);
+  /* The handshake, in order: nothing waits for a reply to "*RCS 1". */
+  assert_string_equal(received(s, 0), "*RCS 1");
+  assert_string_equal(received(s, 1), "*IDN?");
+  assert_string_equal(received(s, 2), "status:get_version");
   pv_stage_destroy(st);
   server_stop(s);
 }
 
-static void error_replies_are_stage_errors_and_retried(void **state) {
+static void execution_error_retried_out_of_bounds_not(void **state) {
   (void)state;
-  static const step steps[] = {{REPLY, "5,0,motor fault"},
-                               {REPLY, "3076,0,out of range"}, /* 3<<10 | 4 */
-                               {REPLY, "1029,0,still failing"},
-                               {REPLY, "0,0,1.000,2.000"}};
-  script_server *s = server_start(steps, 4);
+  static const step steps[] = {{REPLY, "2,0,motor fault, axis X"},
+                               {REPLY, "0,0,1.000,2.000"},
+                               {REPLY, "8,0,target 1e9, 0 is outside the travel range"}};
+  script_server *s = server_start(steps, 3);
   pv_stage *st = client(s, 2000, 1);
   pv_error err;
-  assert_int_equal(pv_stage_move_abs(st, 1, 2, &err), PV_ESTAGE);
-  assert_non_null(strstr(err.msg, "out of range"));
-  assert_non_null(strstr(err.msg, "error 4"));
-  assert_int_equal(count(s, &s->nlog), 2); /* 1 + retries attempts */
-  assert_int_equal(pv_stage_move_abs(st, 1, 2, &err), PV_OK); /* 2nd attempt ok */
-  assert_int_equal(count(s, &s->nlog), 4);
+  assert_int_equal(pv_stage_move_abs(st, 1, 2, &err), PV_OK); /* 2 retried once */
+  assert_int_equal(count(s, &s->nlog), 2);
+  assert_int_equal(pv_stage_move_abs(st, 1e9, 0, &err), PV_ESTAGE);
+  assert_int_equal(count(s, &s->nlog), 3); /* not retried, although retries = 1 */
+  assert_non_null(strstr(err.msg, "error 8 ArgumentOutOfBounds"));
+  assert_non_null(strstr(err.msg, "target 1e9, 0 is outside the travel range"));
+  assert_non_null(strstr(err.msg, "not retried"));
   assert_int_equal(count(s, &s->connections), 1); /* error replies keep the connection */
   pv_stage_destroy(st);
   server_stop(s);
@@ -357,7 +193,7 @@ static void addresses_parse(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(moves_and_position),
-      cmocka_unit_test(error_replies_are_stage_errors_and_retried),
+      cmocka_unit_test(execution_error_retried_out_of_bounds_not),
       cmocka_unit_test(missing_reply_times_out_then_reconnects),
       cmocka_unit_test(closed_mid_reply_reconnects_on_next_command),
       cmocka_unit_test(garbage_replies_are_parse_errors),
