@@ -179,6 +179,10 @@ int pv_cli_sim(int argc, char **argv) {
   while (sigwait(&stop_set, &sig) != 0) {
   }
   pv_info("sim: %s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  uint64_t refused = pv_sim_stage_xy_in_contact(st.stage);
+  pv_log(refused ? PV_LOG_WARN : PV_LOG_INFO,
+         "sim: %llu XY moves refused in contact (the chuck's interlock)",
+         (unsigned long long)refused);
   code = PV_EXIT_OK;
 out:
   pv_gv_camera_stop(cam);

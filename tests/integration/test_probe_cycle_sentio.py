@@ -68,7 +68,7 @@ def run_args(port, targets, extra=()):
 
 def refused_in_sim(sim):
     """The simulator's count of XY moves refused in contact, from its exit
-    log ("N XY moves refused in contact"); None when it does not say."""
+    log ("sim: N XY moves refused in contact"); None when it does not say."""
     m = re.search(r"(\d+) XY moves? refused in contact", sim.tail())
     return int(m.group(1)) if m else None
 
@@ -85,10 +85,9 @@ def check_cycle(r, sim, pts):
               l for l in r.stderr.splitlines() if "in contact" in l)[-1500:])
     sim.kill(signal.SIGTERM)
     n = refused_in_sim(sim)
-    if n is None:
-        print("note: probevision sim does not log its count of XY moves refused in contact")
-    else:
-        check(n == 0, f"the simulator refused {n} XY moves in contact")
+    check(n is not None, "probevision sim did not log its count of XY moves refused in contact: "
+          + sim.tail())
+    check(n == 0, f"the simulator refused {n} XY moves in contact")
 
 
 def map_run(faults=()):
