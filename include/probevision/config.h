@@ -56,7 +56,7 @@ typedef struct pv_config {
   char stage_driver[PV_CONFIG_NAME_CAP];
   char stage_address[PV_CONFIG_ID_CAP];
   double stage_speed_um_s;
-  int stage_settle_ms, stage_timeout_ms, stage_retries;
+  int stage_settle_ms, stage_timeout_ms, stage_retries, stage_reconnect_ms;
   /* [align] */
   double align_tolerance_um;
   int align_max_iterations, align_match_every;

@@ -44,7 +44,8 @@ extern "C" {
   XX(EDB, -14, "journal (database) error")                                     \
   XX(ECONFLICT, -15, "conflicts with recorded state")                          \
   XX(EUNSUPPORTED, -16, "not supported by this driver")                        \
-  XX(ECHILD, -17, "external command failed")
+  XX(ECHILD, -17, "external command failed")                                   \
+  XX(EREFUSED, -18, "refused by the device: retrying cannot help")
 
 typedef enum pv_status {
 #define PV__STATUS_ENUM(name, value, msg) PV_##name = (value),

@@ -89,6 +89,7 @@ static int open_sentio_stage(pv_station *st, const pv_config *c, pv_error *err) 
   sp.connect_timeout_ms = c->stage_timeout_ms < 3000 ? c->stage_timeout_ms : 3000;
   sp.retries = 0;
   sp.settle_ms = c->stage_settle_ms;
+  sp.reconnect_ms = c->stage_reconnect_ms;
   rc = pv_sentio_stage_create(&sp, &st->stage, err);
   if (rc < 0) return rc;
   return pv_stage_connect(st->stage, err);

@@ -72,6 +72,7 @@ const pv__config_key pv__config_keys[] = {
     INT(stage, settle_ms, 30, 0, 60000, 0, "wait after a move before the stage counts as settled, ms"),
     INT(stage, timeout_ms, 10000, 1, 600000, 0, "stage command timeout, ms"),
     INT(stage, retries, 2, 0, 10, 0, "retries of a failed stage command"),
+    INT(stage, reconnect_ms, 10000, 0, 600000, 0, "how long a lost station connection is reopened with backoff before a command fails, ms (sentio)"),
 
     DBL(align, tolerance_um, 2.0, 0.01, 10000, 0, "alignment done when the offset is within this, um"),
     INT(align, max_iterations, 3, 1, 100, 0, "correction moves per point at most"),

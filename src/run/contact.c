@@ -27,6 +27,7 @@ static int z_move(pv_sequencer *s, z_fn fn, const char *what, double *z_um, pv_e
     if (rc == 0) return 0;
     pv_warn("point %" PRId64 ": %s failed (attempt %d of %d): %s", s->res.idx, what,
             attempt + 1, s->p.stage_retries + 1, err->msg);
+    if (rc == PV_EREFUSED) break; /* the station said no: asking again cannot help */
   }
   return rc;
 }

@@ -27,7 +27,7 @@ static int step_retry(pv_sequencer *s, pv_map_step_kind kind, int col, int row, 
   for (int attempt = 0; attempt <= s->p.stage_retries; attempt++) {
     memset(d, 0, sizeof *d);
     rc = pv_stage_map_step(s->io.stage, kind, col, row, site, d, err);
-    if (rc == 0 || rc == PV_ENOTFOUND) return rc;
+    if (rc == 0 || rc == PV_ENOTFOUND || rc == PV_EREFUSED) return rc;
     pv_warn("map: stepping to %s failed (attempt %d of %d): %s",
             kind == PV_MAP_STEP_FIRST ? "the first die" : "a die", attempt + 1,
             s->p.stage_retries + 1, err->msg);
@@ -46,7 +46,7 @@ static int step_next(pv_sequencer *s, const pv_map_die *last, pv_map_die *d, pv_
     }
     memset(d, 0, sizeof *d);
     rc = pv_stage_map_step(s->io.stage, PV_MAP_STEP_NEXT, 0, 0, 0, d, err);
-    if (rc == 0 || rc == PV_ENOTFOUND) return rc;
+    if (rc == 0 || rc == PV_ENOTFOUND || rc == PV_EREFUSED) return rc;
     pv_warn("map: stepping to the die after col %d row %d site %d failed (attempt %d of "
             "%d): %s", last->col, last->row, last->site, attempt + 1,
             s->p.stage_retries + 1, err->msg);

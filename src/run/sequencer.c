@@ -107,10 +107,11 @@ static int move_settled(pv_sequencer *s, double x, double y,
     if (rc == 0) return 0;
     pv_warn("point %" PRId64 ": stage move failed (attempt %d of %d, to %.2f, %.2f um): %s",
             s->res.idx, attempt + 1, s->p.stage_retries + 1, x, y, err.msg);
+    if (rc == PV_EREFUSED) break; /* the station said no: asking again cannot help */
   }
   pv_snprintf_c(s->res.error, sizeof s->res.error, "stage: %s", err.msg);
-  pv_incident_raise("stage-error", "point %" PRId64 ": stage move failed %d times: %s",
-                    s->res.idx, s->p.stage_retries + 1, err.msg);
+  pv_incident_raise("stage-error", "point %" PRId64 ": stage move failed: %s", s->res.idx,
+                    err.msg);
   return rc;
 }
 

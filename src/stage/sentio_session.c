@@ -28,7 +28,8 @@
  *   reopened) and RETRY-class errors (2, 19, 30) are attempted again, up
  *   to `retries` more times; 30 waits a backoff step first;
  * - FAIL-class errors (6, 7, 8, 12, 13, 18, 23, ...) fail at once:
- *   PV_ESTAGE naming the command, the code, its name and the message;
+ *   PV_EREFUSED naming the command, the code, its name and the message
+ *   (callers do not retry it either);
  *   11 (end of route) is PV_ENOTFOUND;
  * - a connection that cannot be opened, or is lost, after one worked: the
  *   request keeps reconnecting (backoff 50 ms doubling to 1 s) for
@@ -240,7 +241,7 @@ int pv__sentio_request(pv__sentio_stage *s, const pv__sentio_req *q, int retries
       pv_warn("%s; attempt %d of %d", e.msg, attempts + 1, retries + 1);
       if (r->code == PV_SENTIO_ERR_PENDING) pv_sleep_ns(PV__SENTIO_BACKOFF_MIN_MS * PV_NS_PER_MS);
       continue;
-    default: return station_error(s, cmd, r, PV_ESTAGE, " (not retried)", err);
+    default: return station_error(s, cmd, r, PV_EREFUSED, " (not retried)", err);
     }
   }
 }

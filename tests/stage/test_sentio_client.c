@@ -50,7 +50,7 @@ static void execution_error_retried_out_of_bounds_not(void **state) {
   pv_error err;
   assert_int_equal(pv_stage_move_abs(st, 1, 2, &err), PV_OK); /* 2 retried once */
   assert_int_equal(count(s, &s->nlog), 2);
-  assert_int_equal(pv_stage_move_abs(st, 1e9, 0, &err), PV_ESTAGE);
+  assert_int_equal(pv_stage_move_abs(st, 1e9, 0, &err), PV_EREFUSED);
   assert_int_equal(count(s, &s->nlog), 3); /* not retried, although retries = 1 */
   assert_non_null(strstr(err.msg, "error 8 ArgumentOutOfBounds"));
   assert_non_null(strstr(err.msg, "target 1e9, 0 is outside the travel range"));

@@ -2,7 +2,7 @@
  * scripted station (script_server.h): with retries = 1, an error of the
  * RETRY class (2, 19, 30) is sent again and the second reply counts; every
  * other code (1, 3, 6, 7, 8, 12, 13, 18, 23, 31, 32 and codes the table does
- * not know) fails at once as PV_ESTAGE naming the command, the code, its
+ * not know) fails at once as PV_EREFUSED naming the command, the code, its
  * name and the station's message (commas kept); 11 is PV_ENOTFOUND. The
  * status bits above the code never change the class. */
 #include "script_server.h"
@@ -41,7 +41,7 @@ static void each_code_is_classified(void **state) {
       assert_int_equal(rc, PV_OK);
       assert_int_equal(count(s, &s->nlog), 2);
     } else {
-      assert_int_equal(rc, PV_ESTAGE);
+      assert_int_equal(rc, PV_EREFUSED);
       assert_int_equal(count(s, &s->nlog), 1);
       char code[64];
       snprintf(code, sizeof code, "error %d %s", w->code, w->name);

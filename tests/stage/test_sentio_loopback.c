@@ -74,7 +74,7 @@ static void moves_land(void **state) {
   double x, y;
   assert_int_equal(pv_stage_get_position(l.client, &x, &y, &err), PV_OK);
   assert_true(x == 1012.5 && y == -1992.75);
-  assert_int_equal(pv_stage_move_abs(l.client, 1e9, 0, &err), PV_ESTAGE);
+  assert_int_equal(pv_stage_move_abs(l.client, 1e9, 0, &err), PV_EREFUSED);
   assert_non_null(strstr(err.msg, "outside"));
   finish(&l, &x, &y);
   assert_true(x == 1012.5 && y == -1992.75);

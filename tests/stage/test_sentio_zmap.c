@@ -29,7 +29,7 @@ static void contact_separation_and_height(void **state) {
   assert_int_equal(pv_stage_get_z(st, &z, &where, NULL), PV_OK);
   assert_int_equal(where, PV_STAGE_Z_UNKNOWN);
   pv_error err;
-  assert_int_equal(pv_stage_contact(st, &z, &err), PV_ESTAGE);
+  assert_int_equal(pv_stage_contact(st, &z, &err), PV_EREFUSED);
   assert_non_null(strstr(err.msg, "ContactHeightNotSet"));
   assert_non_null(strstr(err.msg, "contact height not set, site Wafer"));
   assert_int_equal(count(s, &s->nlog), 6); /* 23 not retried */
