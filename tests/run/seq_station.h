@@ -42,6 +42,40 @@ typedef struct seq_setup {
   void *wrap_ctx;
 } seq_setup;
 
+/* Forwarders for test stages put in front of another: the wrapper's object
+ * begins with the stage it wraps (`pv_stage *inner` as first member), and
+ * its driver table uses fwd_* for every entry it does not watch or change.
+ * Inline, so a test that does not use one gets no warning. */
+static inline pv_stage *fwd_inner(void *self) { return *(pv_stage **)self; }
+static inline int fwd_connect(void *self, pv_error *err) {
+  return pv_stage_connect(fwd_inner(self), err);
+}
+static inline int fwd_move_abs(void *self, double x, double y, pv_error *err) {
+  return pv_stage_move_abs(fwd_inner(self), x, y, err);
+}
+static inline int fwd_move_rel(void *self, double dx, double dy, pv_error *err) {
+  return pv_stage_move_rel(fwd_inner(self), dx, dy, err);
+}
+static inline int fwd_wait_settled(void *self, int64_t *t, pv_error *err) {
+  return pv_stage_wait_settled(fwd_inner(self), t, err);
+}
+static inline int fwd_get_position(void *self, double *x, double *y, pv_error *err) {
+  return pv_stage_get_position(fwd_inner(self), x, y, err);
+}
+static inline int fwd_get_truth(void *self, double *x, double *y) {
+  return pv_stage_get_truth(fwd_inner(self), x, y);
+}
+static inline int fwd_contact(void *self, double *z, pv_error *err) {
+  return pv_stage_contact(fwd_inner(self), z, err);
+}
+static inline int fwd_separate(void *self, double *z, pv_error *err) {
+  return pv_stage_separate(fwd_inner(self), z, err);
+}
+static inline int fwd_get_z(void *self, double *z, pv_stage_z *where, pv_error *err) {
+  return pv_stage_get_z(fwd_inner(self), z, where, err);
+}
+static inline void fwd_destroy_nothing(void *self) { (void)self; } /* owned by the test */
+
 /* A stage in front of another that remembers the last settle (stepper
  * thread only). */
 typedef struct settle_recorder {
@@ -67,32 +101,18 @@ typedef struct station {
   pv_stage *wrapped;          /* seq_setup.wrap's stage */
 } station;
 
-static int rec_connect(void *self, pv_error *err) {
-  return pv_stage_connect(((settle_recorder *)self)->inner, err);
-}
-static int rec_move_abs(void *self, double x, double y, pv_error *err) {
-  return pv_stage_move_abs(((settle_recorder *)self)->inner, x, y, err);
-}
-static int rec_move_rel(void *self, double dx, double dy, pv_error *err) {
-  return pv_stage_move_rel(((settle_recorder *)self)->inner, dx, dy, err);
-}
 static int rec_wait_settled(void *self, int64_t *t, pv_error *err) {
   settle_recorder *r = self;
   int rc = pv_stage_wait_settled(r->inner, t, err);
   if (rc == 0) r->last_settled_ns = *t, r->settles++;
   return rc;
 }
-static int rec_get_position(void *self, double *x, double *y, pv_error *err) {
-  return pv_stage_get_position(((settle_recorder *)self)->inner, x, y, err);
-}
-static int rec_get_truth(void *self, double *x, double *y) {
-  return pv_stage_get_truth(((settle_recorder *)self)->inner, x, y);
-}
 static void rec_destroy(void *self) { free(self); }
 static const pv_stage_driver settle_recorder_driver = {
-    .name = "settle-recorder", .connect = rec_connect, .move_abs = rec_move_abs,
-    .move_rel = rec_move_rel, .wait_settled = rec_wait_settled,
-    .get_position = rec_get_position, .get_truth = rec_get_truth, .destroy = rec_destroy};
+    .name = "settle-recorder", .connect = fwd_connect, .move_abs = fwd_move_abs,
+    .move_rel = fwd_move_rel, .wait_settled = rec_wait_settled,
+    .get_position = fwd_get_position, .get_truth = fwd_get_truth, .destroy = rec_destroy,
+    .contact = fwd_contact, .separate = fwd_separate, .get_z = fwd_get_z};
 
 static char seq_dir[64];
 

@@ -10,18 +10,7 @@
 #define W 640
 #define H 512
 
-static pv_scene *scene;
-static pv_image templ;
-
-static int group_setup(void **state) {
-  (void)state;
-  return seq_world_open(NULL, &scene, &templ);
-}
-
-static int group_teardown(void **state) {
-  (void)state;
-  return seq_world_close(scene, &templ);
-}
+#include "seq_world.h"
 
 /* After each point (before the next move): how far the chuck truly is
  * from the target, from the simulated stage behind the server. */

@@ -92,40 +92,12 @@ static int m_map_step(void *self, pv_map_step_kind kind, int col, int row, int s
   return rc;
 }
 
-static int m_connect(void *self, pv_error *err) {
-  return pv_stage_connect(((mapper *)self)->inner, err);
-}
-static int m_move_abs(void *self, double x, double y, pv_error *err) {
-  return pv_stage_move_abs(((mapper *)self)->inner, x, y, err);
-}
-static int m_move_rel(void *self, double dx, double dy, pv_error *err) {
-  return pv_stage_move_rel(((mapper *)self)->inner, dx, dy, err);
-}
-static int m_wait_settled(void *self, int64_t *t, pv_error *err) {
-  return pv_stage_wait_settled(((mapper *)self)->inner, t, err);
-}
-static int m_get_position(void *self, double *x, double *y, pv_error *err) {
-  return pv_stage_get_position(((mapper *)self)->inner, x, y, err);
-}
-static int m_get_truth(void *self, double *x, double *y) {
-  return pv_stage_get_truth(((mapper *)self)->inner, x, y);
-}
-static int m_contact(void *self, double *z, pv_error *err) {
-  return pv_stage_contact(((mapper *)self)->inner, z, err);
-}
-static int m_separate(void *self, double *z, pv_error *err) {
-  return pv_stage_separate(((mapper *)self)->inner, z, err);
-}
-static int m_get_z(void *self, double *z, pv_stage_z *where, pv_error *err) {
-  return pv_stage_get_z(((mapper *)self)->inner, z, where, err);
-}
-static void m_destroy(void *self) { (void)self; }
 
 static const pv_stage_driver mapper_driver = {
-    .name = "mapper", .connect = m_connect, .move_abs = m_move_abs, .move_rel = m_move_rel,
-    .wait_settled = m_wait_settled, .get_position = m_get_position,
-    .get_truth = m_get_truth, .destroy = m_destroy, .contact = m_contact,
-    .separate = m_separate, .get_z = m_get_z, .map_step = m_map_step};
+    .name = "mapper", .connect = fwd_connect, .move_abs = fwd_move_abs, .move_rel = fwd_move_rel,
+    .wait_settled = fwd_wait_settled, .get_position = fwd_get_position,
+    .get_truth = fwd_get_truth, .destroy = fwd_destroy_nothing, .contact = fwd_contact,
+    .separate = fwd_separate, .get_z = fwd_get_z, .map_step = m_map_step};
 
 static pv_stage *wrap(pv_stage *inner, void *ctx) {
   (void)ctx;

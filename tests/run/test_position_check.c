@@ -38,9 +38,6 @@ typedef struct liar {
   int moves_to_picked, lies;
 } liar;
 
-static int l_connect(void *self, pv_error *err) {
-  return pv_stage_connect(((liar *)self)->inner, err);
-}
 static int l_move_abs(void *self, double x, double y, pv_error *err) {
   liar *l = self;
   int to_target = x == l->x && y == l->y;
@@ -48,13 +45,6 @@ static int l_move_abs(void *self, double x, double y, pv_error *err) {
   /* corrections stay within the search radius of the target */
   l->at_picked = to_target || (l->at_picked && hypot(x - l->x, y - l->y) < 1000);
   return pv_stage_move_abs(l->inner, x, y, err);
-}
-static int l_move_rel(void *self, double dx, double dy, pv_error *err) {
-  ((liar *)self)->at_picked = 0;
-  return pv_stage_move_rel(((liar *)self)->inner, dx, dy, err);
-}
-static int l_wait_settled(void *self, int64_t *t, pv_error *err) {
-  return pv_stage_wait_settled(((liar *)self)->inner, t, err);
 }
 static int l_get_position(void *self, double *x, double *y, pv_error *err) {
   liar *l = self;
@@ -65,14 +55,10 @@ static int l_get_position(void *self, double *x, double *y, pv_error *err) {
   *x += 20000, *y -= 20000; /* a restarted controller elsewhere */
   return 0;
 }
-static int l_get_truth(void *self, double *x, double *y) {
-  return pv_stage_get_truth(((liar *)self)->inner, x, y);
-}
-static void l_destroy(void *self) { (void)self; } /* the test owns it */
 static const pv_stage_driver liar_driver = {
-    .name = "liar", .connect = l_connect, .move_abs = l_move_abs, .move_rel = l_move_rel,
-    .wait_settled = l_wait_settled, .get_position = l_get_position, .get_truth = l_get_truth,
-    .destroy = l_destroy};
+    .name = "liar", .connect = fwd_connect, .move_abs = l_move_abs, .move_rel = fwd_move_rel,
+    .wait_settled = fwd_wait_settled, .get_position = l_get_position,
+    .get_truth = fwd_get_truth, .destroy = fwd_destroy_nothing};
 
 static pv_stage *wrap(pv_stage *inner, void *ctx) {
   liar *l = ctx;

@@ -62,9 +62,6 @@ static long file_size(const char *path) {
   return n;
 }
 
-static int r_connect(void *self, pv_error *err) {
-  return pv_stage_connect(((recorder *)self)->inner, err);
-}
 static int r_move_abs(void *self, double x, double y, pv_error *err) {
   note(self, 'M');
   return pv_stage_move_abs(((recorder *)self)->inner, x, y, err);
@@ -76,12 +73,6 @@ static int r_move_rel(void *self, double dx, double dy, pv_error *err) {
 static int r_wait_settled(void *self, int64_t *t, pv_error *err) {
   note(self, 'S');
   return pv_stage_wait_settled(((recorder *)self)->inner, t, err);
-}
-static int r_get_position(void *self, double *x, double *y, pv_error *err) {
-  return pv_stage_get_position(((recorder *)self)->inner, x, y, err);
-}
-static int r_get_truth(void *self, double *x, double *y) {
-  return pv_stage_get_truth(((recorder *)self)->inner, x, y);
 }
 static int r_contact(void *self, double *z, pv_error *err) {
   recorder *r = self;
@@ -108,17 +99,16 @@ static int r_get_z(void *self, double *z, pv_stage_z *where, pv_error *err) {
   note(self, 'G');
   return pv_stage_get_z(((recorder *)self)->inner, z, where, err);
 }
-static void r_destroy(void *self) { (void)self; } /* static */
 
 static const pv_stage_driver recorder_driver = {
-    .name = "recorder", .connect = r_connect, .move_abs = r_move_abs,
-    .move_rel = r_move_rel, .wait_settled = r_wait_settled, .get_position = r_get_position,
-    .get_truth = r_get_truth, .destroy = r_destroy, .contact = r_contact,
+    .name = "recorder", .connect = fwd_connect, .move_abs = r_move_abs,
+    .move_rel = r_move_rel, .wait_settled = r_wait_settled, .get_position = fwd_get_position,
+    .get_truth = fwd_get_truth, .destroy = fwd_destroy_nothing, .contact = r_contact,
     .separate = r_separate, .get_z = r_get_z};
 static const pv_stage_driver recorder_no_z_driver = {
-    .name = "recorder-no-z", .connect = r_connect, .move_abs = r_move_abs,
-    .move_rel = r_move_rel, .wait_settled = r_wait_settled, .get_position = r_get_position,
-    .get_truth = r_get_truth, .destroy = r_destroy};
+    .name = "recorder-no-z", .connect = fwd_connect, .move_abs = r_move_abs,
+    .move_rel = r_move_rel, .wait_settled = r_wait_settled, .get_position = fwd_get_position,
+    .get_truth = fwd_get_truth, .destroy = fwd_destroy_nothing};
 
 static pv_stage *wrap(pv_stage *inner, void *ctx) {
   rec.inner = inner;

@@ -6,18 +6,7 @@
 #define W 640
 #define H 512
 
-static pv_scene *scene;
-static pv_image templ;
-
-static int group_setup(void **state) {
-  (void)state;
-  return seq_world_open(NULL, &scene, &templ);
-}
-
-static int group_teardown(void **state) {
-  (void)state;
-  return seq_world_close(scene, &templ);
-}
+#include "seq_world.h"
 
 static void open_station(station *s, double stage_fault, double camera_fault, int npoints,
                          const pv_sequencer_params *sp) {

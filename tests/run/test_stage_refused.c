@@ -39,23 +39,11 @@ static int r_move_abs(void *self, double x, double y, pv_error *err) {
   }
   return pv_stage_move_abs(r->inner, x, y, err);
 }
-static int r_move_rel(void *self, double dx, double dy, pv_error *err) {
-  return pv_stage_move_rel(((refuser *)self)->inner, dx, dy, err);
-}
-static int r_wait_settled(void *self, int64_t *t, pv_error *err) {
-  return pv_stage_wait_settled(((refuser *)self)->inner, t, err);
-}
-static int r_get_position(void *self, double *x, double *y, pv_error *err) {
-  return pv_stage_get_position(((refuser *)self)->inner, x, y, err);
-}
-static int r_get_truth(void *self, double *x, double *y) {
-  return pv_stage_get_truth(((refuser *)self)->inner, x, y);
-}
-static void r_destroy(void *self) { (void)self; } /* the test owns it */
 static const pv_stage_driver refuser_driver = {
-    .name = "refuser", .move_abs = r_move_abs, .move_rel = r_move_rel,
-    .wait_settled = r_wait_settled, .get_position = r_get_position, .get_truth = r_get_truth,
-    .destroy = r_destroy};
+    .name = "refuser", .connect = fwd_connect, .move_abs = r_move_abs,
+    .move_rel = fwd_move_rel, .wait_settled = fwd_wait_settled,
+    .get_position = fwd_get_position, .get_truth = fwd_get_truth,
+    .destroy = fwd_destroy_nothing};
 
 static pv_stage *wrap(pv_stage *inner, void *ctx) {
   refuser *r = ctx;
