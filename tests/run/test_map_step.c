@@ -17,18 +17,7 @@
 #define ROUTE 13
 #define VISITS_MAX 64
 
-static pv_scene *scene;
-static pv_image templ;
-
-static int group_setup(void **state) {
-  (void)state;
-  return seq_world_open(NULL, &scene, &templ);
-}
-
-static int group_teardown(void **state) {
-  (void)state;
-  return seq_world_close(scene, &templ);
-}
+#include "seq_world.h"
 
 typedef struct mapper {
   pv_stage *inner;

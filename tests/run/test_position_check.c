@@ -13,18 +13,7 @@
 #define NPOINTS 6
 #define PICKED 3 /* the point whose position is lost */
 
-static pv_scene *scene;
-static pv_image templ;
-
-static int group_setup(void **state) {
-  (void)state;
-  return seq_world_open(NULL, &scene, &templ);
-}
-
-static int group_teardown(void **state) {
-  (void)state;
-  return seq_world_close(scene, &templ);
-}
+#include "seq_world.h"
 
 /* What the liar does when asked for its position after a move to
  * (x, y): the first `bad` answers are wrong (far off, or an error). */

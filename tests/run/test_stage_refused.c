@@ -11,18 +11,7 @@
 #define NPOINTS 4
 #define PICKED 2
 
-static pv_scene *scene;
-static pv_image templ;
-
-static int group_setup(void **state) {
-  (void)state;
-  return seq_world_open(NULL, &scene, &templ);
-}
-
-static int group_teardown(void **state) {
-  (void)state;
-  return seq_world_close(scene, &templ);
-}
+#include "seq_world.h"
 
 typedef struct refuser {
   pv_stage *inner;
