@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -57,6 +58,39 @@ static int thread_count(void) {
   while ((e = readdir(d)) != NULL)
     if (e->d_name[0] != '.') n++;
   closedir(d);
+  return n;
+}
+
+/* Threads of this process named `name` (/proc/self/task/N/comm). */
+static int threads_named(const char *name) {
+  DIR *d = opendir("/proc/self/task");
+  assert_non_null(d);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char path[300], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) continue; /* the thread ended meanwhile */
+    if (fgets(comm, sizeof comm, f) != NULL) comm[strcspn(comm, "\n")] = '\0';
+    fclose(f);
+    n += strcmp(comm, name) == 0;
+  }
+  closedir(d);
+  return n;
+}
+
+/* The thread count once threads of earlier tests (Aravis's client threads
+ * winding down) are gone: the same count twice 50 ms apart, within 2 s. */
+static int settled_thread_count(void) {
+  int n = thread_count();
+  for (int i = 0; i < 40; i++) {
+    pv_sleep_ns(50 * PV_NS_PER_MS);
+    int m = thread_count();
+    if (m == n) break;
+    n = m;
+  }
   return n;
 }
 
@@ -148,12 +182,15 @@ static void mono_region_is_the_window_of_the_sensor(void **state) {
 
 static void stop_leaves_no_thread(void **state) {
   (void)state;
-  int before = thread_count();
+  int before = settled_thread_count();
   pv_gv_camera *cam = start_camera();
-  assert_true(thread_count() >= before + 2); /* the camera's gvcp and gvstream threads */
   grab_and_compare(896, 896, 256, 256, ARV_PIXEL_FORMAT_MONO_8, PV_PIXFMT_MONO8, 1);
+  assert_int_equal(threads_named("gvcp"), 1); /* the camera's own threads, named */
+  assert_int_equal(threads_named("gvstream"), 1);
   pv_gv_camera_stop(cam);
   pv_gv_camera_stop(NULL);
+  assert_int_equal(threads_named("gvcp"), 0); /* joined by stop */
+  assert_int_equal(threads_named("gvstream"), 0);
   int after = thread_count();
   for (int i = 0; i < 40 && after > before; i++) { /* client threads wind down */
     pv_sleep_ns(50 * PV_NS_PER_MS);
