@@ -350,14 +350,15 @@ static void run_point(pv_sequencer *s, int pos, const pv_target *t, int64_t pre_
     r->started_wall_ns = pv_wall_ns();
 
     int64_t t_settled = 0;
+    /* the station may have stepped the chuck there already (map runs) */
     if (attempt == 0 && pre_settled > 0)
       t_settled = pre_settled, s->cmd_x = t->x_um, s->cmd_y = t->y_um;
     else if (move_settled(s, t->x_um, t->y_um, &t_settled, NULL) != 0)
       r->status = PV_POINT_STAGE_ERROR;
-    else if (pos % s->p.match_every == 0)
-      r->status = align(s, t_settled);
-    else
-      r->status = PV_POINT_OK; /* alignment skipped by choice: iterations 0 */
+    if (r->status != PV_POINT_STAGE_ERROR)
+      r->status = pos % s->p.match_every == 0
+                      ? align(s, t_settled)
+                      : PV_POINT_OK; /* alignment skipped by choice: iterations 0 */
     if (r->status == CANNOT_ALIGN) return;
     if (r->status == PV_POINT_STAGE_ERROR) break;
     pv_error err = {""};

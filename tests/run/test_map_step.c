@@ -125,6 +125,8 @@ static void on_point(void *ctx, int done, int total, const pv_point_result *p) {
   assert_int_equal(total, 0); /* not known beforehand */
   assert_int_equal(done, s->n + 1);
   assert_true(p->has_die);
+  /* aligned where the station stepped to, not taken on trust */
+  if (p->status == PV_POINT_OK) assert_true(p->iterations >= 1 && p->frame_id > 0);
   if (s->n < VISITS_MAX) s->idx[s->n] = p->idx, s->col[s->n] = p->die_col,
                          s->row[s->n] = p->die_row;
   s->n++;
