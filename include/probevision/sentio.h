@@ -78,17 +78,6 @@ enum {
   PV_SENTIO_CODE_MASK = 1023
 };
 
-/* Earlier names the simulator's server uses, now SENTIO's codes: an
- * unknown command is 3, a bad or overlong parameter 6, out of range 8, a
- * move that failed 2 (the station's execution error). */
-enum {
-  PV_SENTIO_E_UNKNOWN_CMD = PV_SENTIO_ERR_NO_HANDLER,
-  PV_SENTIO_E_BAD_PARAM = PV_SENTIO_ERR_INVALID_PARAM,
-  PV_SENTIO_E_RANGE = PV_SENTIO_ERR_OUT_OF_BOUNDS,
-  PV_SENTIO_E_MOVE = PV_SENTIO_ERR_EXECUTION,
-  PV_SENTIO_E_TOO_LONG = PV_SENTIO_ERR_INVALID_PARAM
-};
-
 typedef enum pv_sentio_class {
   PV_SENTIO_PASS = 0,
   PV_SENTIO_RETRY,

@@ -147,15 +147,14 @@ static int arv_stop(void *self) {
 static void frame_time(aravis_camera *c, ArvBuffer *b, pv_frame *into, int64_t wall,
                        int64_t mono, int doubtful) {
   uint64_t sys = arv_buffer_get_system_timestamp(b);
-  int64_t margin = pv__aravis_guard_margin(&c->guard), est = 0, recv = 0, dev = 0;
+  int64_t margin = pv__aravis_guard_margin(&c->guard), est = 0, dev = 0;
   pv_frame_time kind = PV_FRAME_TIME_UNCERTAIN;
   if (!doubtful) kind = pv__aravis_estimate(sys, wall, mono, c->exposure_ns, c->latency_ns, margin, &est);
   if (c->latch_cmd &&
       pv__aravis_clock_map(&c->clock, (int64_t)arv_buffer_get_timestamp(b), &dev) == PV_OK) {
-    if (kind == PV_FRAME_TIME_ESTIMATE &&
-        pv__aravis_estimate(sys, wall, mono, c->exposure_ns, 0, margin, &recv) ==
-            PV_FRAME_TIME_ESTIMATE && recv < dev)
-      dev = recv;
+    /* arrival minus exposure (the estimate without its latency allowance):
+     * a camera that stamps its readout must not come out later than that */
+    if (kind == PV_FRAME_TIME_ESTIMATE && est + c->latency_ns < dev) dev = est + c->latency_ns;
     into->exposure_ns = dev;
     into->time = PV_FRAME_TIME_DEVICE;
     return;

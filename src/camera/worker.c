@@ -132,11 +132,7 @@ static int open_and_start(pv_camera *cam, pv_error *err) {
     pv_error("%s", err->msg);
     return rc;
   }
-  rc = cam->drv->start(cam->self);
-  cam->streaming = rc == PV_OK;
-  cam->stream_starts++;
-  cam->highest_id = 0;
-  cam->need_flush = 0;
+  rc = pv__camera_restart_stream(cam); /* not streaming yet: only the start */
   if (rc != PV_OK) {
     cam->drv->close(cam->self);
     return pv_error_set(err, rc, "camera %s: start failed: %s",
@@ -255,13 +251,14 @@ int pv__camera_restart_stream(pv_camera *cam) {
   if (cam->streaming) cam->drv->stop(cam->self);
   int rc = cam->drv->start(cam->self);
   cam->streaming = rc == PV_OK;
-  cam->stream_starts++;
   cam->highest_id = 0; /* ids may start again; the drain sees what is left */
   cam->need_flush = 0;
   return rc;
 }
 
-void pv__camera_count(pv_camera *cam, int rc, int dropped) {
+/* Counts one grab result (f: the frame grabbed into, or NULL when there is
+ * none). Under mu. */
+static void count(pv_camera *cam, const pv_frame *f, int rc, int dropped) {
   int64_t now = pv_now_ns();
   pthread_mutex_lock(&cam->mu);
   pv_camera_counters *c = &cam->counters;
@@ -273,6 +270,7 @@ void pv__camera_count(pv_camera *cam, int rc, int dropped) {
       c->ok++;
       pv__rate_add(&cam->rate, now);
     }
+    if (f != NULL && f->time == PV_FRAME_TIME_UNCERTAIN) c->uncertain++;
     break;
   case PV_ETIMEDOUT: c->timeouts++; break;
   case PV_EINCOMPLETE: c->incomplete++; break;
@@ -283,9 +281,12 @@ void pv__camera_count(pv_camera *cam, int rc, int dropped) {
   pthread_mutex_unlock(&cam->mu);
 }
 
-void pv__camera_escalate(pv_camera *cam, int rc) {
+/* What follows a counted result: a good frame resets the failure counts
+ * (and reports a recovery, unless it was dropped for want of a pool frame:
+ * only a published frame counts as frames being back); failures escalate. */
+static void escalate(pv_camera *cam, int rc, int dropped) {
   if (rc == PV_OK) {
-    if (cam->consecutive_restarts > 0)
+    if (cam->consecutive_restarts > 0 && !dropped)
       pv_incident_recovered(incident_cause(PV_ETIMEDOUT),
                             "camera %s: recovered: frames are back after the stream restart",
                             cam->drv->name);
@@ -302,6 +303,15 @@ void pv__camera_escalate(pv_camera *cam, int rc) {
   }
 }
 
+void pv__camera_finish(pv_camera *cam, pv_frame *f, int rc, int dropped) {
+  count(cam, f, rc, dropped); /* before a reader can hold the frame */
+  if (f != NULL && !dropped) {
+    if (rc == PV_OK) pv_frame_pool_publish(cam->pool, f);
+    else pv_frame_pool_discard(cam->pool, f);
+  }
+  escalate(cam, rc, dropped);
+}
+
 /* Continuous mode: one grab, its classification and what follows. A frame
  * whose time the driver could not bound (UNCERTAIN) is published (grab
  * shows it) and counted, but the pool never leases it for a time wait. */
@@ -310,27 +320,8 @@ static void grab_once(pv_camera *cam) {
   int scratch = f == NULL;
   if (scratch) f = &cam->scratch;
   int rc = cam->drv->grab(cam->self, f, cam->params.grab_timeout_ms);
-  int uncertain = rc == PV_OK && f->time == PV_FRAME_TIME_UNCERTAIN;
   if (rc == PV_OK) f->trigger = 0;
-  pv__camera_count(cam, rc, scratch); /* before a reader can hold the frame */
-  if (rc == PV_OK && !scratch) {
-    pv_frame_pool_publish(cam->pool, f);
-  } else if (!scratch) {
-    pv_frame_pool_discard(cam->pool, f);
-  }
-  if (uncertain) {
-    pthread_mutex_lock(&cam->mu);
-    cam->counters.uncertain++;
-    pthread_mutex_unlock(&cam->mu);
-  }
-  /* a frame into the scratch (dropped) shows the camera works, but only a
-   * published one counts as frames being back */
-  if (rc == PV_OK && scratch) {
-    cam->consecutive_timeouts = 0;
-    cam->consecutive_restarts = 0;
-    return;
-  }
-  pv__camera_escalate(cam, rc);
+  pv__camera_finish(cam, f, rc, scratch);
 }
 
 static void *camera_thread(void *arg) {

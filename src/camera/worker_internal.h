@@ -43,21 +43,21 @@ struct pv_camera {
   int streaming;           /* started and not stopped since */
   int consecutive_timeouts;
   int consecutive_restarts;
-  uint64_t stream_starts;  /* driver starts so far (open, restart, flush) */
   uint64_t served;         /* software mode: the last request served */
   uint64_t highest_id;     /* highest frame id seen since the last start */
   int need_flush;          /* a trigger was lost: restart before firing */
   int told_streaming;      /* warned once: frames without triggers */
 };
 
-/* worker.c: counts one grab result (rc) of class ok / timeout / incomplete
- * / disconnected / fatal; `dropped`: a good frame that had no pool frame.
- * Camera thread; takes mu. */
-void pv__camera_count(pv_camera *cam, int rc, int dropped);
-/* worker.c: what follows a counted result: reset the failure counts on a
- * good frame (and report a recovery), escalate consecutive timeouts
- * (restart, reopen), reopen on disconnected / fatal. Camera thread. */
-void pv__camera_escalate(pv_camera *cam, int rc);
+/* worker.c: the end of every grab, in both modes: counts the result rc
+ * (class ok / timeout / incomplete / disconnected / fatal; an UNCERTAIN
+ * frame also as uncertain) before a reader can hold the frame, publishes
+ * a good frame f or gives back a failed one (f NULL: no frame was
+ * acquired; `dropped`: f is the scratch frame, a good picture that had no
+ * pool frame), then resets the failure counts on a good frame (reporting a
+ * recovery unless dropped) or escalates: consecutive timeouts restart,
+ * then reopen; disconnected / fatal reopen. Camera thread; takes mu. */
+void pv__camera_finish(pv_camera *cam, pv_frame *f, int rc, int dropped);
 /* worker.c: closes the driver and reopens it with backoff until it works
  * or the camera stops; status is the cause (its class names the incident),
  * why the same in words. Camera thread. */

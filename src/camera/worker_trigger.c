@@ -91,18 +91,6 @@ static void stamp(pv_frame *f, uint64_t r, int64_t t_fire) {
   f->time = PV_FRAME_TIME_TRIGGER;
 }
 
-/* Lets worker.c escalate a counted result. A dropped answer (no free pool
- * frame) resets the failure counts without reporting a recovery, as in
- * continuous mode. */
-static void escalate(pv_camera *cam, int rc, int dropped) {
-  if (rc == PV_OK && dropped) {
-    cam->consecutive_timeouts = 0;
-    cam->consecutive_restarts = 0;
-    return;
-  }
-  pv__camera_escalate(cam, rc);
-}
-
 /* Steps 3 and 4 into f; returns the grab result of the answer. */
 static int fire_and_grab(pv_camera *cam, pv_frame *f, uint64_t r) {
   uint64_t before = cam->highest_id;
@@ -148,18 +136,14 @@ static int attempt(pv_camera *cam, uint64_t r) {
   }
   int rc = drain(cam);
   if (rc != PV_OK) {
-    pv__camera_count(cam, rc, 0);
-    escalate(cam, rc, 0);
+    pv__camera_finish(cam, NULL, rc, 0);
     return rc;
   }
   pv_frame *f = pv_frame_pool_acquire(cam->pool);
   int dropped = f == NULL;
   if (dropped) f = &cam->scratch;
   rc = fire_and_grab(cam, f, r);
-  pv__camera_count(cam, rc, dropped); /* counted before a reader holds it */
-  if (rc == PV_OK && !dropped) pv_frame_pool_publish(cam->pool, f);
-  else if (!dropped) pv_frame_pool_discard(cam->pool, f);
-  escalate(cam, rc, dropped);
+  pv__camera_finish(cam, f, rc, dropped);
   return rc;
 }
 

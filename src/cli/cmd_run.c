@@ -470,7 +470,7 @@ int pv_cli_run(int argc, char **argv) {
     code = PV_EXIT_USAGE;
     goto out;
   }
-  if (rc == PV_ESTAGE || rc == PV_EREFUSED || rc == PV_EUNSUPPORTED) { /* incident raised by the sequencer */
+  if (rc == PV_ESTAGE || rc == PV_EUNSUPPORTED) { /* incident raised by the sequencer */
     pv_monitor_stop(mon);
     mon = NULL;
     pv_error("run %lld stopped after %d points: %s; continue it with --resume once the "

@@ -36,19 +36,19 @@ static pv__srv_job *find(pv_sentio_server *s, long id) {
 static pv__srv_job *job_arg(pv_sentio_server *s, const char *a, long *id, pv__srv_reply *r) {
   int v;
   if (pv__srv_parse_int(a, &v) < 0) {
-    pv__srv_set(r, PV__SRV_E_PARAM, "command id '%s' is not an integer", a);
+    pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "command id '%s' is not an integer", a);
     return NULL;
   }
   *id = r->cmd_id = v;
   pv__srv_job *j = find(s, v);
-  if (j == NULL) pv__srv_set(r, PV__SRV_E_UNKNOWN_ID, "unknown command id %d", v);
+  if (j == NULL) pv__srv_set(r, PV_SENTIO_ERR_UNKNOWN_ID, "unknown command id %d", v);
   return j;
 }
 
 static void result(const pv__srv_job *j, pv__srv_reply *r) {
   r->cmd_id = j->id;
   if (j->state == PV__JOB_RUNNING)
-    pv__srv_set(r, PV__SRV_E_PENDING, "command %ld is running", j->id);
+    pv__srv_set(r, PV_SENTIO_ERR_PENDING, "command %ld is running", j->id);
   else
     pv__srv_set(r, j->code, "%s", j->msg);
 }
@@ -62,9 +62,9 @@ static void finish(pv_sentio_server *s, pv__srv_job *j, int code, const char *ms
 
 void pv__srv_start_initialization(pv_sentio_server *s, int n, pv__srv_reply *r) {
   if (n != 0)
-    return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "start_initialization takes no parameters");
+    return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "start_initialization takes no parameters");
   if (s->init_job)
-    return pv__srv_set(r, PV__SRV_E_INVALID_OP, "initialization already running (command %ld)",
+    return pv__srv_set(r, PV_SENTIO_ERR_INVALID_OPERATION, "initialization already running (command %ld)",
                        s->init_job);
   pv__srv_job *j = &s->jobs[s->next_job_id % PV__SRV_JOBS]; /* the oldest slot */
   *j = (pv__srv_job){.id = s->next_job_id++, .state = PV__JOB_RUNNING,
@@ -86,11 +86,11 @@ static void complete_init(pv_sentio_server *s, pv__srv_job *j) {
   s->initialized = 1;
   if (pv_stage_separate(s->stage, &z, &e) < 0) {
     s->initialized = 0;
-    return finish(s, j, PV__SRV_E_EXECUTION, e.msg);
+    return finish(s, j, PV_SENTIO_ERR_EXECUTION, e.msg);
   }
-  if (pv__srv_xy_move(s, s->p.home_x_um, s->p.home_y_um, &r) != PV__SRV_OK) {
+  if (pv__srv_xy_move(s, s->p.home_x_um, s->p.home_y_um, &r) != PV_SENTIO_OK) {
     s->initialized = 0;
-    return finish(s, j, PV__SRV_E_EXECUTION, r.msg);
+    return finish(s, j, PV_SENTIO_ERR_EXECUTION, r.msg);
   }
   s->home_set = 1;
   pv_info("sentio server: initialization done (command %ld)", j->id);
@@ -114,7 +114,7 @@ int64_t pv__srv_jobs_next_end(const pv_sentio_server *s) {
 
 void pv__srv_query(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
   long id;
-  if (n != 1) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "query_command_status wants ID");
+  if (n != 1) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "query_command_status wants ID");
   pv__srv_job *j = job_arg(s, a[0], &id, r);
   if (j) result(j, r);
 }
@@ -122,11 +122,11 @@ void pv__srv_query(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
 void pv__srv_wait_complete(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
   long id;
   double timeout_s;
-  if (n != 2) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "wait_complete wants ID, TIMEOUT_S");
+  if (n != 2) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "wait_complete wants ID, TIMEOUT_S");
   if (pv_sentio_parse_number(a[1], strlen(a[1]), &timeout_s) < 0)
-    return pv__srv_set(r, PV__SRV_E_PARAM, "timeout '%s' is not a number (s)", a[1]);
+    return pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "timeout '%s' is not a number (s)", a[1]);
   if (!(timeout_s >= 0 && timeout_s <= 86400))
-    return pv__srv_set(r, PV__SRV_E_BOUNDS, "timeout %g s is outside 0..86400", timeout_s);
+    return pv__srv_set(r, PV_SENTIO_ERR_OUT_OF_BOUNDS, "timeout %g s is outside 0..86400", timeout_s);
   pv__srv_job *j = job_arg(s, a[0], &id, r);
   if (j == NULL) return;
   if (j->state != PV__JOB_RUNNING) return result(j, r);
@@ -140,7 +140,7 @@ int pv__srv_wait_over(pv_sentio_server *s, long id, int64_t deadline_ns, pv__srv
   r->kind = PV__SRV_NOW;
   r->cmd_id = id;
   if (j == NULL) {
-    pv__srv_set(r, PV__SRV_E_UNKNOWN_ID, "unknown command id %ld", id);
+    pv__srv_set(r, PV_SENTIO_ERR_UNKNOWN_ID, "unknown command id %ld", id);
     return 1;
   }
   if (j->state != PV__JOB_RUNNING) {
@@ -151,18 +151,18 @@ int pv__srv_wait_over(pv_sentio_server *s, long id, int64_t deadline_ns, pv__srv
     r->kind = PV__SRV_WAIT;
     return 0;
   }
-  pv__srv_set(r, PV__SRV_E_TIMEOUT, "timeout: command %ld still running", id);
+  pv__srv_set(r, PV_SENTIO_ERR_TIMEOUT, "timeout: command %ld still running", id);
   return 1;
 }
 
 void pv__srv_abort(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
   long id;
-  if (n != 1) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "abort_command wants ID");
+  if (n != 1) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "abort_command wants ID");
   pv__srv_job *j = job_arg(s, a[0], &id, r);
   if (j == NULL) return;
   if (j->state != PV__JOB_RUNNING)
-    return pv__srv_set(r, PV__SRV_E_INVALID_OP, "command %ld has already ended", id);
-  finish(s, j, PV__SRV_E_ABORTED, "async command aborted");
+    return pv__srv_set(r, PV_SENTIO_ERR_INVALID_OPERATION, "command %ld has already ended", id);
+  finish(s, j, PV_SENTIO_ERR_ABORTED, "async command aborted");
   pv_info("sentio server: command %ld aborted", id);
   pv__srv_set(r, 0, "command %ld aborted", id);
 }

@@ -128,11 +128,11 @@ static int parse_site(const char *a) {
 static int check_site(const char *a, pv__srv_reply *r) {
   int site = parse_site(a);
   if (site == 1) {
-    pv__srv_set(r, PV__SRV_E_NOT_SUPPORTED, "chuck site %s is not on the simulated chuck", a);
+    pv__srv_set(r, PV_SENTIO_ERR_NOT_SUPPORTED, "chuck site %s is not on the simulated chuck", a);
     return r->code;
   }
   if (site < 0) {
-    pv__srv_set(r, PV__SRV_E_PARAM, "'%s' is not a chuck site (Wafer)", a);
+    pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "'%s' is not a chuck site (Wafer)", a);
     return r->code;
   }
   return 0;
@@ -148,7 +148,7 @@ static int ref_origin(const pv_sentio_server *s, int ref, double *ox, double *oy
     case REF_M: *ox = -s->p.machine_x_um; *oy = -s->p.machine_y_um; break;
     case REF_H:
       if (!s->home_set) {
-        pv__srv_set(r, PV__SRV_E_NO_HOME, "home position not set: run start_initialization");
+        pv__srv_set(r, PV_SENTIO_ERR_HOME_NOT_SET, "home position not set: run start_initialization");
         return r->code;
       }
       *ox = s->p.home_x_um;
@@ -163,11 +163,11 @@ static int ref_origin(const pv_sentio_server *s, int ref, double *ox, double *oy
 
 int pv__srv_check_ready(pv_sentio_server *s, pv__srv_reply *r) {
   if (s->init_job) {
-    pv__srv_set(r, PV__SRV_E_INVALID_OP, "initialization in progress (command %ld)", s->init_job);
+    pv__srv_set(r, PV_SENTIO_ERR_INVALID_OPERATION, "initialization in progress (command %ld)", s->init_job);
     return r->code;
   }
   if (!s->initialized) {
-    pv__srv_set(r, PV__SRV_E_INVALID_OP, "station not initialized: run start_initialization");
+    pv__srv_set(r, PV_SENTIO_ERR_INVALID_OPERATION, "station not initialized: run start_initialization");
     return r->code;
   }
   return 0;
@@ -177,7 +177,7 @@ int pv__srv_xy_move(pv_sentio_server *s, double x, double y, pv__srv_reply *r) {
   const pv_sim_faults *f = &s->p.faults;
   if (f->stage_error > 0 && pv_rng_uniform(&s->rng) < f->stage_error) {
     pv_info("sentio server: injected stage error on a move to (%.3f, %.3f) um", x, y);
-    pv__srv_set(r, PV__SRV_E_EXECUTION, "injected fault: move to %.3f, %.3f failed", x, y);
+    pv__srv_set(r, PV_SENTIO_ERR_EXECUTION, "injected fault: move to %.3f, %.3f failed", x, y);
     return r->code;
   }
   pv_error e;
@@ -189,27 +189,27 @@ int pv__srv_xy_move(pv_sentio_server *s, double x, double y, pv__srv_reply *r) {
       pv_info("sentio server: injected delay of the reply to a move to (%.3f, %.3f) um", x, y);
       r->kind = PV__SRV_HOLD;
     }
-    return PV__SRV_OK;
+    return PV_SENTIO_OK;
   }
   double z;
   pv_stage_z where = PV_STAGE_Z_UNKNOWN;
   pv_error ze;
   if (rc == PV_ESTAGE && pv_stage_get_z(s->stage, &z, &where, &ze) == PV_OK &&
       where == PV_STAGE_Z_CONTACT)
-    pv__srv_set(r, PV__SRV_E_INVALID_OP, "%s", e.msg);
+    pv__srv_set(r, PV_SENTIO_ERR_INVALID_OPERATION, "%s", e.msg);
   else if (rc == PV_ERANGE)
-    pv__srv_set(r, PV__SRV_E_BOUNDS, "%s", e.msg);
+    pv__srv_set(r, PV_SENTIO_ERR_OUT_OF_BOUNDS, "%s", e.msg);
   else if (rc == PV_ETIMEDOUT)
-    pv__srv_set(r, PV__SRV_E_TIMEOUT, "%s", e.msg);
+    pv__srv_set(r, PV_SENTIO_ERR_TIMEOUT, "%s", e.msg);
   else
-    pv__srv_set(r, PV__SRV_E_EXECUTION, "%s", e.msg);
+    pv__srv_set(r, PV_SENTIO_ERR_EXECUTION, "%s", e.msg);
   return r->code;
 }
 
 static int position(pv_sentio_server *s, double *x, double *y, pv__srv_reply *r) {
   pv_error e;
   if (pv_stage_get_position(s->stage, x, y, &e) == PV_OK) return 0;
-  pv__srv_set(r, PV__SRV_E_EXECUTION, "cannot read the chuck position: %s", e.msg);
+  pv__srv_set(r, PV_SENTIO_ERR_EXECUTION, "cannot read the chuck position: %s", e.msg);
   return r->code;
 }
 
@@ -219,13 +219,13 @@ static void reply_xy(pv_sentio_server *s, double ox, double oy, pv__srv_reply *r
 }
 
 static void move_chuck_xy(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
-  if (n != 3) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "move_chuck_xy wants REF, X, Y");
+  if (n != 3) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "move_chuck_xy wants REF, X, Y");
   int ref = parse_ref(a[0]);
   double x, y, ox, oy;
   if (ref < 0)
-    return pv__srv_set(r, PV__SRV_E_PARAM, "'%s' is not a reference (M, H, C, Z, U, R)", a[0]);
+    return pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "'%s' is not a reference (M, H, C, Z, U, R)", a[0]);
   if (parse_num(a[1], &x) < 0 || parse_num(a[2], &y) < 0)
-    return pv__srv_set(r, PV__SRV_E_PARAM, "X and Y must be numbers (um): '%s', '%s'", a[1], a[2]);
+    return pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "X and Y must be numbers (um): '%s', '%s'", a[1], a[2]);
   if ((s->init_job && pv__srv_check_ready(s, r)) || ref_origin(s, ref, &ox, &oy, r) ||
       pv__srv_check_ready(s, r))
     return;
@@ -238,20 +238,20 @@ static void move_chuck_xy(pv_sentio_server *s, char **a, int n, pv__srv_reply *r
 static void get_chuck_xy(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
   int ref = REF_Z;
   double ox, oy;
-  if (n > 2) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "get_chuck_xy wants [SITE, REF]");
+  if (n > 2) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "get_chuck_xy wants [SITE, REF]");
   if (n == 1 && parse_ref(a[0]) >= 0) {
     ref = parse_ref(a[0]); /* a lone reference: on Wafer */
   } else if (n >= 1) {
     if (check_site(a[0], r)) return;
     if (n == 2 && (ref = parse_ref(a[1])) < 0)
-      return pv__srv_set(r, PV__SRV_E_PARAM, "'%s' is not a reference (M, H, C, Z, U, R)", a[1]);
+      return pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "'%s' is not a reference (M, H, C, Z, U, R)", a[1]);
   }
   if (ref_origin(s, ref, &ox, &oy, r) == 0) reply_xy(s, ox, oy, r);
 }
 
 static void move_chuck_home(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
   (void)a;
-  if (n != 0) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "move_chuck_home takes no parameters");
+  if (n != 0) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "move_chuck_home takes no parameters");
   double hx, hy;
   if ((s->init_job && pv__srv_check_ready(s, r)) || ref_origin(s, REF_H, &hx, &hy, r) ||
       pv__srv_check_ready(s, r) || pv__srv_xy_move(s, hx, hy, r))
@@ -261,14 +261,14 @@ static void move_chuck_home(pv_sentio_server *s, char **a, int n, pv__srv_reply 
 
 static void move_z(pv_sentio_server *s, int contact, int n, pv__srv_reply *r) {
   const char *name = contact ? "move_chuck_contact" : "move_chuck_separation";
-  if (n != 0) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "%s takes no parameters", name);
+  if (n != 0) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "%s takes no parameters", name);
   if (!s->contact_set)
-    return pv__srv_set(r, PV__SRV_E_NO_CONTACT, "contact height not set (set_chuck_site_heights)");
+    return pv__srv_set(r, PV_SENTIO_ERR_CONTACT_NOT_SET, "contact height not set (set_chuck_site_heights)");
   if (pv__srv_check_ready(s, r)) return;
   double z;
   pv_error e;
   int rc = contact ? pv_stage_contact(s->stage, &z, &e) : pv_stage_separate(s->stage, &z, &e);
-  if (rc < 0) return pv__srv_set(r, PV__SRV_E_EXECUTION, "%s: %s", name, e.msg);
+  if (rc < 0) return pv__srv_set(r, PV_SENTIO_ERR_EXECUTION, "%s: %s", name, e.msg);
   pv__srv_set(r, 0, "%.3f", z);
 }
 
@@ -283,7 +283,7 @@ static void move_chuck_separation(pv_sentio_server *s, char **a, int n, pv__srv_
 }
 
 static void get_chuck_z(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
-  if (n > 1) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "get_chuck_z wants REF");
+  if (n > 1) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "get_chuck_z wants REF");
   double z, base = 0;
   pv_stage_z where;
   pv_error e;
@@ -295,13 +295,13 @@ static void get_chuck_z(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) 
       if (strcasecmp(a[0], names[i]) == 0) ref = i == 4 ? 'r' : names[i][0];
   }
   if (!ref || !strchr("cshzr", ref))
-    return pv__srv_set(r, PV__SRV_E_PARAM, "'%s' is not a Z reference (C, S, H, Z, R)", a[0]);
+    return pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "'%s' is not a Z reference (C, S, H, Z, R)", a[0]);
   if (ref == 'h')
-    return pv__srv_set(r, PV__SRV_E_NOT_SUPPORTED, "the simulated chuck has no hover height");
+    return pv__srv_set(r, PV_SENTIO_ERR_NOT_SUPPORTED, "the simulated chuck has no hover height");
   if ((ref == 'c' || ref == 's') && !s->contact_set)
-    return pv__srv_set(r, PV__SRV_E_NO_CONTACT, "contact height not set (set_chuck_site_heights)");
+    return pv__srv_set(r, PV_SENTIO_ERR_CONTACT_NOT_SET, "contact height not set (set_chuck_site_heights)");
   if (pv_stage_get_z(s->stage, &z, &where, &e) < 0)
-    return pv__srv_set(r, PV__SRV_E_EXECUTION, "cannot read the chuck height: %s", e.msg);
+    return pv__srv_set(r, PV_SENTIO_ERR_EXECUTION, "cannot read the chuck height: %s", e.msg);
   if (ref == 'c') base = s->p.contact_um;
   if (ref == 's') base = s->p.contact_um - s->p.separation_um;
   if (ref == 'r') base = z;
@@ -309,24 +309,24 @@ static void get_chuck_z(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) 
 }
 
 static void site_heights(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
-  if (n != 1) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "get_chuck_site_heights wants SITE");
+  if (n != 1) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "get_chuck_site_heights wants SITE");
   if (check_site(a[0], r)) return;
   if (!s->contact_set)
-    return pv__srv_set(r, PV__SRV_E_NO_CONTACT, "contact height not set (set_chuck_site_heights)");
+    return pv__srv_set(r, PV_SENTIO_ERR_CONTACT_NOT_SET, "contact height not set (set_chuck_site_heights)");
   pv__srv_set(r, 0, "%.3f,%.3f,0.000,0.000", s->p.contact_um, s->p.separation_um);
 }
 
 static void set_site_heights(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
   double v[4];
   if (n != 5)
-    return pv__srv_set(r, PV__SRV_E_PARAM_COUNT,
+    return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT,
                        "set_chuck_site_heights wants SITE, CONTACT, SEPARATION, OVERTRAVEL, HOVER");
   if (check_site(a[0], r)) return;
   for (int i = 0; i < 4; i++)
     if (parse_num(a[i + 1], &v[i]) < 0)
-      return pv__srv_set(r, PV__SRV_E_PARAM, "'%s' is not a number (um)", a[i + 1]);
+      return pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "'%s' is not a number (um)", a[i + 1]);
   if (fabs(v[0] - s->p.contact_um) > 1e-3 || fabs(v[1] - s->p.separation_um) > 1e-3)
-    return pv__srv_set(r, PV__SRV_E_BOUNDS,
+    return pv__srv_set(r, PV_SENTIO_ERR_OUT_OF_BOUNDS,
                        "the simulated chuck's contact height is %.3f um and its separation gap "
                        "%.3f um", s->p.contact_um, s->p.separation_um);
   s->contact_set = 1;
@@ -334,28 +334,28 @@ static void set_site_heights(pv_sentio_server *s, char **a, int n, pv__srv_reply
 }
 
 static void clear_contact(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
-  if (n > 1) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "clear_contact wants [SITE]");
+  if (n > 1) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "clear_contact wants [SITE]");
   if (n == 1 && check_site(a[0], r)) return;
   s->contact_set = 0;
   pv__srv_set(r, 0, "OK");
 }
 
 static void site_status(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
-  if (n != 1) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "get_chuck_site_status wants SITE");
+  if (n != 1) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "get_chuck_site_status wants SITE");
   if (check_site(a[0], r) == 0) pv__srv_set(r, 0, "%d,%d,0,1", s->home_set, s->contact_set);
 }
 
 static void get_version(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
   (void)s;
   (void)a;
-  if (n != 0) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "status:get_version takes no parameters");
+  if (n != 0) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "status:get_version takes no parameters");
   pv__srv_set(r, 0, "Version: %s (probevision simulator)", PV__SRV_VERSION);
 }
 
 static void machine_status(pv_sentio_server *s, char **a, int n, pv__srv_reply *r) {
   (void)a;
   if (n != 0)
-    return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "status:get_machine_status takes no parameters");
+    return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "status:get_machine_status takes no parameters");
   double z = 0;
   pv_stage_z where = PV_STAGE_Z_UNKNOWN;
   pv_error e;
@@ -403,7 +403,7 @@ static void star_command(const char *name, pv__srv_reply *r) {
     return;
   }
   if (name[strlen(name) - 1] == '?') {
-    pv__srv_set(r, PV__SRV_E_NO_HANDLER, "unknown command \"%.60s\"", name);
+    pv__srv_set(r, PV_SENTIO_ERR_NO_HANDLER, "unknown command \"%.60s\"", name);
     return;
   }
   if (strcasecmp(name, "*RCS") != 0 && strcasecmp(name, "*LOCAL") != 0)
@@ -424,7 +424,7 @@ void pv__srv_handle(pv_sentio_server *s, char *line, pv__srv_reply *r) {
   int n = split_args(args, a, PV__SRV_MAX_ARGS);
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     if (strcasecmp(line, table[i].name) != 0) continue;
-    if (n < 0) return pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "%s: too many parameters", line);
+    if (n < 0) return pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "%s: too many parameters", line);
     return table[i].fn(s, a, n, r);
   }
   if (strncasecmp(line, "map:", 4) == 0 && n >= 0 && pv__srv_map_command(s, line + 4, a, n, r))
@@ -432,5 +432,5 @@ void pv__srv_handle(pv_sentio_server *s, char *line, pv__srv_reply *r) {
   char esc[80];
   pv_sentio_escape(line, strlen(line), esc, sizeof esc);
   pv_debug("sentio server: unknown command \"%s\"", esc);
-  pv__srv_set(r, PV__SRV_E_NO_HANDLER, "unknown command \"%s\"", esc);
+  pv__srv_set(r, PV_SENTIO_ERR_NO_HANDLER, "unknown command \"%s\"", esc);
 }

@@ -15,28 +15,10 @@
 #include "probevision/sentio.h"
 #include "probevision/sim.h"
 
-/* SENTIO's error codes (the low 10 bits of a reply's first field) and
- * status bits (above them), as MPI's remote command set defines them. */
-enum {
-  PV__SRV_OK = 0,
-  PV__SRV_E_INTERNAL = 1,
-  PV__SRV_E_EXECUTION = 2,
-  PV__SRV_E_NO_HANDLER = 3,
-  PV__SRV_E_PARAM = 6,
-  PV__SRV_E_PARAM_COUNT = 7,
-  PV__SRV_E_BOUNDS = 8,
-  PV__SRV_E_END_OF_ROUTE = 11,
-  PV__SRV_E_INVALID_OP = 12,
-  PV__SRV_E_NOT_SUPPORTED = 13,
-  PV__SRV_E_NO_HOME = 18,
-  PV__SRV_E_TIMEOUT = 19,
-  PV__SRV_E_NO_CONTACT = 23,
-  PV__SRV_E_PENDING = 30,
-  PV__SRV_E_ABORTED = 31,
-  PV__SRV_E_UNKNOWN_ID = 32
-};
-#define PV__SRV_STAT_END_OF_ROUTE (1u << 10)
-#define PV__SRV_STAT_LAST_SITE (2u << 10)
+/* Replies use SENTIO's error codes and status bits from probevision/sentio.h
+ * (the table the client classifies them with); a status bit goes above the
+ * code's 10 bits. */
+#define PV__SRV_STAT(bit) ((unsigned)(bit) << 10)
 
 #define PV__SRV_VERSION "24.0.0"
 #define PV__SRV_IDN "MPI Corporation,Sentio - Probe System Software Suite,0,24.0.0.0"
@@ -108,7 +90,7 @@ void pv__srv_handle(pv_sentio_server *s, char *line, pv__srv_reply *r);
 void pv__srv_set(pv__srv_reply *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* An XY move of the chuck to (x, y) in Zero through the stage, with the
- * faults and the interlock: PV__SRV_OK (r->kind may be HOLD: the
+ * faults and the interlock: PV_SENTIO_OK (r->kind may be HOLD: the
  * stage-timeout fault) or an error code with r set. */
 int pv__srv_xy_move(pv_sentio_server *s, double x, double y, pv__srv_reply *r);
 /* 0 when the station may move (r untouched), else the error code with r

@@ -43,11 +43,11 @@ static int route_index(const pv_sentio_server *s, int col, int row) {
 static int check_site_index(const char *a, pv__srv_reply *r) {
   int site = 0;
   if (a && pv__srv_parse_int(a, &site) < 0) {
-    pv__srv_set(r, PV__SRV_E_PARAM, "site '%s' is not an integer", a);
+    pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "site '%s' is not an integer", a);
     return r->code;
   }
   if (site != 0) {
-    pv__srv_set(r, PV__SRV_E_BOUNDS, "site %d out of range: each die has one site, 0", site);
+    pv__srv_set(r, PV_SENTIO_ERR_OUT_OF_BOUNDS, "site %d out of range: each die has one site, 0", site);
     return r->code;
   }
   return 0;
@@ -62,7 +62,7 @@ static void step_to(pv_sentio_server *s, int i, pv__srv_reply *r) {
                       r))
     return;
   s->route_pos = i;
-  r->status = PV__SRV_STAT_LAST_SITE | (i == route_count(s) - 1 ? PV__SRV_STAT_END_OF_ROUTE : 0);
+  r->status = PV__SRV_STAT(PV_SENTIO_STAT_LAST_SITE) | (i == route_count(s) - 1 ? PV__SRV_STAT(PV_SENTIO_STAT_END_OF_ROUTE) : 0);
   pv__srv_set(r, 0, "%d,%d,0", col, row);
 }
 
@@ -71,13 +71,13 @@ int pv__srv_map_command(pv_sentio_server *s, const char *name, char **a, int n,
   int first = strcasecmp(name, "step_first_die") == 0;
   if (first || strcasecmp(name, "step_next_die") == 0) {
     if (n > 1) {
-      pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "map:%s wants [SITE]", name);
+      pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "map:%s wants [SITE]", name);
     } else if (check_site_index(n ? a[0] : NULL, r) == 0) {
       if (!first && s->route_pos == route_count(s) - 1) {
         int col, row;
         route_die(s, s->route_pos, &col, &row);
-        r->status = PV__SRV_STAT_END_OF_ROUTE;
-        pv__srv_set(r, PV__SRV_E_END_OF_ROUTE, "end of route: die %d,%d was the last", col, row);
+        r->status = PV__SRV_STAT(PV_SENTIO_STAT_END_OF_ROUTE);
+        pv__srv_set(r, PV_SENTIO_ERR_END_OF_ROUTE, "end of route: die %d,%d was the last", col, row);
       } else {
         step_to(s, first ? 0 : s->route_pos + 1, r);
       }
@@ -88,11 +88,11 @@ int pv__srv_map_command(pv_sentio_server *s, const char *name, char **a, int n,
     int col, row;
     const pv_wafer_params *w = &s->p.wafer;
     if (n != 2 && n != 3)
-      pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "map:step_die wants COL, ROW[, SITE]");
+      pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "map:step_die wants COL, ROW[, SITE]");
     else if (pv__srv_parse_int(a[0], &col) < 0 || pv__srv_parse_int(a[1], &row) < 0)
-      pv__srv_set(r, PV__SRV_E_PARAM, "COL and ROW must be integers: '%s', '%s'", a[0], a[1]);
+      pv__srv_set(r, PV_SENTIO_ERR_INVALID_PARAM, "COL and ROW must be integers: '%s', '%s'", a[0], a[1]);
     else if (col < 0 || col >= w->cols || row < 0 || row >= w->rows)
-      pv__srv_set(r, PV__SRV_E_BOUNDS, "die %d,%d is outside the map (%d columns, %d rows)", col,
+      pv__srv_set(r, PV_SENTIO_ERR_OUT_OF_BOUNDS, "die %d,%d is outside the map (%d columns, %d rows)", col,
                   row, w->cols, w->rows);
     else if (check_site_index(n == 3 ? a[2] : NULL, r) == 0)
       step_to(s, route_index(s, col, row), r);
@@ -101,9 +101,9 @@ int pv__srv_map_command(pv_sentio_server *s, const char *name, char **a, int n,
   if (strcasecmp(name, "die:get_current_index") == 0) {
     int col, row;
     if (n != 0) {
-      pv__srv_set(r, PV__SRV_E_PARAM_COUNT, "map:die:get_current_index takes no parameters");
+      pv__srv_set(r, PV_SENTIO_ERR_PARAM_COUNT, "map:die:get_current_index takes no parameters");
     } else if (s->route_pos < 0) {
-      pv__srv_set(r, PV__SRV_E_INVALID_OP, "No die active");
+      pv__srv_set(r, PV_SENTIO_ERR_INVALID_OPERATION, "No die active");
     } else {
       route_die(s, s->route_pos, &col, &row);
       pv__srv_set(r, 0, "%d,%d,%d", s->route_pos, col, row);

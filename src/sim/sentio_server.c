@@ -116,7 +116,7 @@ static int serve_lines(pv_sentio_server *s, pv__srv_client *c) {
     if (ev == PV_SENTIO_NONE) return GO_ON;
     pv__srv_reply r = {.kind = PV__SRV_NOW};
     if (ev == PV_SENTIO_OVERLONG) {
-      pv__srv_set(&r, PV__SRV_E_PARAM, "command line longer than %d bytes", PV_SENTIO_LINE_MAX);
+      pv__srv_set(&r, PV_SENTIO_ERR_INVALID_PARAM, "command line longer than %d bytes", PV_SENTIO_LINE_MAX);
     } else {
       int printable = 1;
       for (size_t i = 0; i < len; i++) {
@@ -126,7 +126,7 @@ static int serve_lines(pv_sentio_server *s, pv__srv_client *c) {
       if (!printable) {
         char esc[80];
         pv_sentio_escape(s->line, len, esc, sizeof esc);
-        pv__srv_set(&r, PV__SRV_E_NO_HANDLER, "not a command: \"%s\"", esc);
+        pv__srv_set(&r, PV_SENTIO_ERR_NO_HANDLER, "not a command: \"%s\"", esc);
       } else {
         pv__srv_handle(s, s->line, &r);
       }

@@ -48,7 +48,6 @@ typedef struct sim_stage {
   int64_t t_start, t_end, t_settled;
   int64_t prev_settled;      /* t_settled of the move before (settled_during) */
   int last_dir[2];           /* -1, 0 (never moved), +1 per axis */
-  double z_um;               /* chuck height */
   pv_stage_z z_where;        /* separation (start) or contact */
   uint64_t xy_in_contact;    /* XY moves refused because in contact */
 } sim_stage;
@@ -208,11 +207,15 @@ static int sim_get_truth(void *self, double *x_um, double *y_um) {
 
 /* Z: contact at p.contact_um, separation p.separation_um below it; a Z move
  * takes p.z_move_ms (times speed). */
+/* The chuck height at a Z position. */
+static double z_of(const sim_stage *s, pv_stage_z where) {
+  return where == PV_STAGE_Z_CONTACT ? s->p.contact_um : s->p.contact_um - s->p.separation_um;
+}
+
 static int move_z(sim_stage *s, pv_stage_z to, double *z_um) {
   pthread_mutex_lock(&s->mu);
   s->z_where = to;
-  s->z_um = to == PV_STAGE_Z_CONTACT ? s->p.contact_um : s->p.contact_um - s->p.separation_um;
-  *z_um = s->z_um;
+  *z_um = z_of(s, to);
   pthread_mutex_unlock(&s->mu);
   if (s->p.speed > 0) pv_sleep_ns((int64_t)(s->p.z_move_ms * s->p.speed * 1e6));
   return PV_OK;
@@ -232,7 +235,7 @@ static int sim_get_z(void *self, double *z_um, pv_stage_z *where, pv_error *err)
   (void)err;
   sim_stage *s = self;
   pthread_mutex_lock(&s->mu);
-  *z_um = s->z_um;
+  *z_um = z_of(s, s->z_where);
   *where = s->z_where;
   pthread_mutex_unlock(&s->mu);
   return PV_OK;
@@ -279,7 +282,6 @@ int pv_sim_stage_create(const pv_sim_stage_params *p, pv_stage **out) {
   s->p = *p;
   s->rng = p->seed;
   s->z_where = PV_STAGE_Z_SEPARATION;
-  s->z_um = p->contact_um - p->separation_um;
   pthread_mutex_init(&s->mu, NULL);
   return pv_stage_create(&sim_driver, s, out);
 }

@@ -1,6 +1,6 @@
 /* The sentio client's connection: TCP connect with a timeout (non-blocking
  * connect + poll), whole-line sends, line reads against a deadline through
- * the fixed line assembler, and one command/reply exchange.
+ * the fixed line assembler.
  *
  * Invariant: whenever the byte stream may be out of step with the commands
  * (a reply timed out and may still arrive, a reply was overlong or
@@ -181,25 +181,3 @@ int pv__sentio_conn_read_line(pv__sentio_conn *c, int timeout_ms,
   }
 }
 
-int pv__sentio_conn_command(pv__sentio_conn *c, const char *cmd,
-                            int timeout_ms, pv_sentio_reply *r,
-                            pv_error *err) {
-  int rc = pv__sentio_conn_send(c, cmd, err);
-  if (rc < 0) return rc;
-  rc = pv__sentio_conn_read_line(c, timeout_ms, cmd, err);
-  if (rc < 0) return rc;
-  pv_error perr;
-  rc = pv_sentio_parse_reply(c->line, c->line_len, c->peer, r, &perr);
-  if (rc < 0) {
-    pv__sentio_conn_close(c);
-    return pv_error_set(err, rc, "%s (to '%s')", perr.msg, cmd);
-  }
-  if (r->code != 0) {
-    char esc[200];
-    pv_sentio_escape(r->msg, strlen(r->msg), esc, sizeof esc);
-    return pv_error_set(err, PV_ESTAGE,
-                        "sentio %s: '%s' failed: error %d: %s", c->peer, cmd,
-                        r->code, esc);
-  }
-  return PV_OK;
-}

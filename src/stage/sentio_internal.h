@@ -13,7 +13,7 @@
 #include "probevision/sentio.h"
 #include "probevision/stage.h"
 
-/* ---- client connection (sentio_conn.c; used by sentio_stage.c) ------- */
+/* ---- client connection (sentio_conn.c; used by sentio_session.c) ------- */
 
 #define PV__SENTIO_BACKOFF_MIN_MS 50
 #define PV__SENTIO_BACKOFF_MAX_MS 1000
@@ -45,12 +45,6 @@ int pv__sentio_conn_send(pv__sentio_conn *c, const char *cmd, pv_error *err);
  * connection (its stream position is lost). */
 int pv__sentio_conn_read_line(pv__sentio_conn *c, int timeout_ms,
                               const char *cmd, pv_error *err);
-/* send + read + parse. A malformed reply closes the connection
- * (PV_EPARSE); a non-zero error code is PV_ESTAGE with the server's message
- * (the connection stays). *r points into c->line. */
-int pv__sentio_conn_command(pv__sentio_conn *c, const char *cmd,
-                            int timeout_ms, pv_sentio_reply *r,
-                            pv_error *err);
 
 /* ---- the sentio stage (sentio_session.c, sentio_stage.c, sentio_zmap.c) */
 

@@ -24,13 +24,12 @@ import csv
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from pvtest import BIN, Failure, check, main, points, recorded, workdir
+from pvtest import BIN, check, main, points, recorded, workdir
 from test_station_e2e import Simulator, built_with_aravis, free_port
 
 SKIP = 77
@@ -122,7 +121,7 @@ def run_checked(acquisition, faults, step_wall=False):
     d = workdir()
     port = free_port()
     truth = os.path.join(d, "truth.csv")
-    sim = Simulator(d, port, list(faults))
+    sim = Simulator(d, port, list(faults), ["--truth-log", truth])
     db = os.path.join(d, "r.db")
     env = dict(os.environ)
     stepper = None
@@ -138,7 +137,7 @@ def run_checked(acquisition, faults, step_wall=False):
             "--set", "camera.height=2048", "--set", f"camera.acquisition={acquisition}",
             "--set", "align.frame_retries=10"]
     try:
-        start_sim(sim, ["--truth-log", truth])
+        sim.start()
         if stepper:
             stepper.t.start()
         r = subprocess.run(args, cwd=d, env=env, capture_output=True, text=True, timeout=600)
@@ -162,23 +161,6 @@ def run_checked(acquisition, faults, step_wall=False):
         check(settled(row), f"point {p['idx']}: frame {p['frame_id']} was exposed before the "
               f"stage settled: {row}")
     return pts, r.stderr
-
-
-def start_sim(sim, extra):
-    """Simulator.start with extra arguments (the truth log)."""
-    args = [BIN, "sim", "--address", "127.0.0.1", "--stage-port", str(sim.port)] + extra
-    for f in sim.faults:
-        args += ["--fault", f]
-    sim.p = subprocess.Popen(args, cwd=sim.d, stdout=sim.log, stderr=sim.log)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        check(sim.p.poll() is None, f"simulator exited early: {sim.tail()}")
-        try:
-            with socket.create_connection(("127.0.0.1", sim.port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise Failure("simulator did not listen")
 
 
 def continuous_with_late_leaders_and_queued_frames():

@@ -8,13 +8,10 @@ every die of the route once, stopping at its end. Through tests/netns-run
 import os
 import re
 import signal
-import socket
 import sqlite3
-import subprocess
 import sys
-import time
 
-from pvtest import BIN, Failure, check, main, run, workdir
+from pvtest import check, main, run, workdir
 from test_station_e2e import SKIP, Simulator, built_with_aravis, free_port
 
 COLS, ROWS = 4, 3  # the simulated wafer: a 12-die route
@@ -30,31 +27,11 @@ def rows(db, sql):
         con.close()
 
 
-class WaferSimulator(Simulator):
-    """probevision sim on the wafer of sim.ini (COLS x ROWS dies)."""
-
-    def start(self):
-        args = [BIN, "sim", "--address", "127.0.0.1", "--stage-port", str(self.port),
-                "--config", "sim.ini"]
-        for f in self.faults:
-            args += ["--fault", f]
-        self.p = subprocess.Popen(args, cwd=self.d, stdout=self.log, stderr=self.log)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            check(self.p.poll() is None, f"simulator exited early: {self.tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise Failure("simulator did not listen")
-
-
 def start(d, faults=()):
     with open(os.path.join(d, "sim.ini"), "w") as f:
         f.write(CONFIG)
     port = free_port()
-    sim = WaferSimulator(d, port, list(faults))
+    sim = Simulator(d, port, list(faults), ["--config", "sim.ini"])  # COLS x ROWS dies
     sim.start()
     return sim, port
 

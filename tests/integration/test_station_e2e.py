@@ -30,13 +30,15 @@ def built_with_aravis():
 class Simulator:
     """probevision sim as a subprocess; stopped in every exit path."""
 
-    def __init__(self, d, port, faults=()):
-        self.d, self.port, self.faults = d, port, list(faults)
+    def __init__(self, d, port, faults=(), extra=()):
+        """extra: more arguments of `probevision sim` (--config, --truth-log)."""
+        self.d, self.port, self.faults, self.extra = d, port, list(faults), list(extra)
         self.p = None
         self.log = open(os.path.join(d, "sim.log"), "a")
 
     def start(self):
         args = [BIN, "sim", "--address", "127.0.0.1", "--stage-port", str(self.port)]
+        args += self.extra
         for f in self.faults:
             args += ["--fault", f]
         self.p = subprocess.Popen(args, cwd=self.d, stdout=self.log, stderr=self.log)
