@@ -121,7 +121,15 @@ float pv__ncc_f_avx2(const pv__fimg *img, const pv__tlevel *tl, int x, int y);
 double pv__ncc_u8_avx2(const pv_image *img, const pv__tlevel *tl, int x,
                        int y);
 
+/* ---- scan.c ---- */
+/* Step 1 of the search: the top level's local maxima, the best
+ * PV__MATCH_CAND_CAP of them (unsorted) into m->cand; returns how many. */
+int pv__scan_top(pv_matcher *m, const pv_image *img);
+
 /* ---- search.c ---- */
+/* Whether level-l placement (x, y) may be followed given the current
+ * find's ellipse (always, without one). */
+int pv__in_ellipse(const pv_matcher *m, int l, int x, int y);
 /* Coarse-to-fine search; leaves level-0 candidates (exact scores, best
  * first, distinct placements) in m->cand and returns how many. */
 int pv__search(pv_matcher *m, const pv_image *img);

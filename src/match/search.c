@@ -23,30 +23,6 @@
 #define KEEP_TOP 48
 #define KEEP_LEVEL 16
 
-static void heap_push(pv__cand *h, int *n, pv__cand c) {
-  int i;
-  if (*n < PV__MATCH_CAND_CAP) {
-    i = (*n)++;
-    while (i > 0 && h[(i - 1) / 2].score > c.score) {
-      h[i] = h[(i - 1) / 2];
-      i = (i - 1) / 2;
-    }
-    h[i] = c;
-    return;
-  }
-  if (c.score <= h[0].score) return;
-  i = 0; /* replace the root (the worst kept) and sift down */
-  for (;;) {
-    int k = 2 * i + 1;
-    if (k >= *n) break;
-    if (k + 1 < *n && h[k + 1].score < h[k].score) k++;
-    if (h[k].score >= c.score) break;
-    h[i] = h[k];
-    i = k;
-  }
-  h[i] = c;
-}
-
 /* Sorts best first (insertion sort: n is small and often nearly sorted). */
 static void sort_desc(pv__cand *c, int n) {
   for (int i = 1; i < n; i++) {
@@ -102,60 +78,15 @@ static int settle(const pv_matcher *m, pv__cand *c, int n, int level,
   return out;
 }
 
-static void local_maxima(const float *a, const float *b, const float *c,
-                         int nu, int y, pv__cand *heap, int *n) {
-  for (int x = 0; x < nu; x++) {
-    float s = b[x];
-    int l = x > 0, r = x + 1 < nu;
-    if (l && !(s > b[x - 1])) continue;
-    if (r && !(s >= b[x + 1])) continue;
-    if (a && (!(s > a[x]) || (l && !(s > a[x - 1])) || (r && !(s > a[x + 1]))))
-      continue;
-    if (c && (!(s >= c[x]) || (l && !(s >= c[x - 1])) ||
-              (r && !(s >= c[x + 1]))))
-      continue;
-    pv__cand cd = {x, y, s};
-    heap_push(heap, n, cd);
-  }
-}
-
 /* Whether level-l placement (x, y) may be followed: inside the current
  * find's ellipse of centres (when it has one), with one cell of slack per
  * coarser level so that the way down to a placement inside is not cut. */
-static int in_ellipse(const pv_matcher *m, int l, int x, int y) {
+int pv__in_ellipse(const pv_matcher *m, int l, int x, int y) {
   if (!(m->erx > 0)) return 1;
   double slack = l ? (double)(1 << l) : 0.0;
   double ex = ((double)x * (1 << l) + (m->tl[0].w - 1) / 2.0 - m->ecx) / (m->erx + slack);
   double ey = ((double)y * (1 << l) + (m->tl[0].h - 1) / 2.0 - m->ecy) / (m->ery + slack);
   return ex * ex + ey * ey <= 1.0;
-}
-
-static int top_search(pv_matcher *m, const pv_image *img) {
-  int t = m->top, n = 0;
-  int w = t ? m->lvl[t].w : img->width, h = t ? m->lvl[t].h : img->height;
-  int nu = w - m->tl[t].w + 1, nv = h - m->tl[t].h + 1;
-  size_t rs = (size_t)m->max_w + PV__MATCH_PAD;
-  for (int v = 0; v <= nv; v++) {
-    if (v < nv) {
-      float *out = m->rows + (size_t)(v % 3) * rs;
-      if (t)
-        pv__ncc_row_f(&m->lvl[t], m->isum, m->isq, &m->tl[t], m->acc, v, out,
-                      m->simd);
-      else
-        pv__ncc_row_u8(img, &m->tl[0], m->acc, m->colsum, m->colsq, v, out);
-      if (m->erx > 0) /* outside the ellipse: never a maximum, never a rival */
-        for (int x = 0; x < nu; x++)
-          if (!in_ellipse(m, t, x, v)) out[x] = -3.0f;
-    }
-    if (v >= 1) { /* row v-1 now has both neighbours computed */
-      int y = v - 1;
-      const float *a = y > 0 ? m->rows + (size_t)((y - 1) % 3) * rs : NULL;
-      const float *b = m->rows + (size_t)(y % 3) * rs;
-      const float *c = y + 1 < nv ? m->rows + (size_t)((y + 1) % 3) * rs : NULL;
-      local_maxima(a, b, c, nu, y, m->cand, &n);
-    }
-  }
-  return settle(m, m->cand, n, t, KEEP_TOP);
 }
 
 double pv__score0(const pv_matcher *m, const pv_image *img, int x, int y) {
@@ -194,7 +125,7 @@ static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
   for (int dy = 0; dy <= 1; dy++) {
     for (int dx = 0; dx <= 1; dx++) {
       int x = 2 * c.x + dx, y = 2 * c.y + dy, gx = x - ox, gy = y - oy;
-      if (x >= nu || y >= nv || x < lu || y < lv || !in_ellipse(m, l, x, y)) continue;
+      if (x >= nu || y >= nv || x < lu || y < lv || !pv__in_ellipse(m, l, x, y)) continue;
       float s = memo[gy * MEMO + gx] = score_at(m, img, l, x, y);
       if (s > b.score) b = (pv__cand){x, y, s};
     }
@@ -213,7 +144,7 @@ static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
     for (int y = b.y - 1; y <= b.y + 1; y++)
       for (int x = b.x - 1; x <= b.x + 1; x++) {
         int gx = x - ox, gy = y - oy;
-        if (x < lu || y < lv || x >= nu || y >= nv || !in_ellipse(m, l, x, y)) continue;
+        if (x < lu || y < lv || x >= nu || y >= nv || !pv__in_ellipse(m, l, x, y)) continue;
         if (gx < 0 || gy < 0 || gx >= MEMO || gy >= MEMO) return b;
         float *s = &memo[gy * MEMO + gx];
         if (*s > 1.5f) *s = score_at(m, img, l, x, y);
@@ -242,7 +173,7 @@ int pv__search(pv_matcher *m, const pv_image *img) {
     }
     pv__integrals(&m->lvl[t], m->isum, m->isq);
   }
-  int n = top_search(m, img);
+  int n = settle(m, m->cand, pv__scan_top(m, img), t, KEEP_TOP);
   for (int l = t - 1; l >= 0; l--) {
     for (int i = 0; i < n; i++) m->cand[i] = descend(m, img, l, m->cand[i]);
     n = settle(m, m->cand, n, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
