@@ -1,8 +1,7 @@
 /* Coarse-to-fine search of the matcher.
  *
- * 1. Exhaustive scores at the top level, one row at a time into a ring of 3
- *    rows; each local maximum (ties: the first one wins) enters a min-heap
- *    holding the best PV__MATCH_CAND_CAP.
+ * 1. Exhaustive scores at the top level (scan.c): its best
+ *    PV__MATCH_CAND_CAP local maxima.
  * 2. The candidates, best first, are pruned: the first KEEP_TOP always stay
  *    (coarse scores can misrank), the rest only if within m->margin[level] of
  *    min(best, threshold) (so every instance that may end above the
