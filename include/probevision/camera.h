@@ -179,14 +179,6 @@ int pv_camera_create(const pv_camera_driver *drv, void *self,
                      const pv_camera_params *params, pv_camera **out,
                      pv_error *err);
 
-/* Leases the newest frame exposed strictly after newer_than_ns, waiting up
- * to timeout_ms. PV_ETIMEDOUT if none came in time. Thread-safe: any number
- * of reader threads. Release the lease with pv_lease_release. In SOFTWARE
- * mode it is pv_camera_frame_after: each call is one request, so at least
- * one trigger. */
-int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,
-                         int timeout_ms, pv_lease *out);
-
 /* Leases a frame whose exposure provably began after after_ns (monotonic),
  * waiting up to timeout_ms: the frame to align on after a settle.
  * CONTINUOUS: the newest frame exposed strictly after after_ns (frames of
@@ -216,7 +208,7 @@ void pv_camera_get_counters(pv_camera *cam, pv_camera_counters *out);
 void pv_camera_get_pool_stats(pv_camera *cam, pv_frame_pool_stats *out);
 
 /* Stops the thread, closes and destroys the driver, frees the pool. No lease
- * may be outstanding; threads blocked in pv_camera_wait_frame return
+ * may be outstanding; threads blocked in pv_camera_frame_after return
  * PV_ECANCELED (destroy waits until they have left). Accepts NULL. */
 void pv_camera_destroy(pv_camera *cam);
 

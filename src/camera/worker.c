@@ -446,14 +446,6 @@ int pv_camera_frame_after(pv_camera *cam, int64_t after_ns, int timeout_ms, pv_l
   return pv_frame_pool_wait(cam->pool, after_ns, timeout_ms, out);
 }
 
-/* Software mode: the same as pv_camera_frame_after (one request, so one
- * trigger at least, per call): a frame exposed after newer_than_ns exists
- * only if someone fires for it. */
-int pv_camera_wait_frame(pv_camera *cam, int64_t newer_than_ns,
-                         int timeout_ms, pv_lease *out) {
-  return pv_camera_frame_after(cam, newer_than_ns, timeout_ms, out);
-}
-
 void pv_camera_get_info(pv_camera *cam, pv_camera_info *out) {
   pthread_mutex_lock(&cam->mu);
   *out = cam->info;

@@ -100,7 +100,7 @@ static void frames_are_never_late(const pv_sim_faults *faults) {
   int64_t last = 0;
   for (int i = 0; i < FRAMES; i++) {
     pv_lease l;
-    assert_int_equal(pv_camera_wait_frame(cam, last, 10000, &l), PV_OK);
+    assert_int_equal(pv_camera_frame_after(cam, last, 10000, &l), PV_OK);
     s[i] = (seen){l.frame->frame_id, l.frame->exposure_ns, l.frame->time};
     last = l.frame->exposure_ns;
     assert_int_equal(pv_lease_release(&l), PV_OK);

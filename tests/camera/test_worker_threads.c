@@ -28,7 +28,7 @@ static void driver_is_called_only_by_the_camera_thread(void **state) {
   fake_driver *f = fake_new(16, 16);
   pv_camera *cam = start_camera(f, 4);
   pv_lease l;
-  assert_int_equal(pv_camera_wait_frame(cam, 0, 5000, &l), PV_OK);
+  assert_int_equal(pv_camera_frame_after(cam, 0, 5000, &l), PV_OK);
   assert_int_equal(l.frame->width, 16);
   pv_lease_release(&l);
   fake_driver s;
@@ -60,7 +60,7 @@ struct waiter {
 static void *wait_forever(void *arg) {
   struct waiter *w = arg;
   pv_lease l;
-  w->rc = pv_camera_wait_frame(w->cam, INT64_MAX - 1, 30000, &l);
+  w->rc = pv_camera_frame_after(w->cam, INT64_MAX - 1, 30000, &l);
   if (w->rc == PV_OK) pv_lease_release(&l);
   return NULL;
 }
@@ -96,7 +96,7 @@ static void drops_are_counted_when_all_frames_are_leased(void **state) {
   uint8_t seen[N];
   int64_t last = 0;
   for (int i = 0; i < N; i++) {
-    assert_int_equal(pv_camera_wait_frame(cam, last, 5000, &l[i]), PV_OK);
+    assert_int_equal(pv_camera_frame_after(cam, last, 5000, &l[i]), PV_OK);
     last = l[i].frame->exposure_ns;
     seen[i] = l[i].frame->data[0];
     for (int j = 0; j < i; j++) assert_ptr_not_equal(l[i].frame, l[j].frame);
@@ -113,12 +113,12 @@ static void drops_are_counted_when_all_frames_are_leased(void **state) {
     assert_true(pv_now_ns() < give_up);
   } while (c.dropped < 5);
   pv_lease extra;
-  assert_int_equal(pv_camera_wait_frame(cam, last, 10, &extra), PV_ETIMEDOUT);
+  assert_int_equal(pv_camera_frame_after(cam, last, 10, &extra), PV_ETIMEDOUT);
   for (int i = 0; i < N; i++) assert_true(frame_is_uniform(l[i].frame, seen[i]));
   uint64_t ok_before = c.ok;
   for (int i = 0; i < N; i++) pv_lease_release(&l[i]);
   /* Publishing resumes once leases come back. */
-  assert_int_equal(pv_camera_wait_frame(cam, last, 5000, &extra), PV_OK);
+  assert_int_equal(pv_camera_frame_after(cam, last, 5000, &extra), PV_OK);
   pv_lease_release(&extra);
   pv_camera_get_counters(cam, &c);
   assert_true(c.ok > ok_before);
@@ -140,7 +140,7 @@ static void *read_frames(void *arg) {
   int64_t last = 0;
   for (int i = 0; i < 200; i++) {
     pv_lease l;
-    if (pv_camera_wait_frame(r->cam, last, 2000, &l) != PV_OK) {
+    if (pv_camera_frame_after(r->cam, last, 2000, &l) != PV_OK) {
       r->bad++;
       continue;
     }

@@ -1,5 +1,5 @@
 /* The stepper (the real sequencer, aligning real points) and a second
- * reader hammering pv_camera_wait_frame at the same time. Run under
+ * reader hammering pv_camera_frame_after at the same time. Run under
  * ThreadSanitizer by the test runner (suite 'concurrency'). Asserts: every
  * point still aligns, the reader's frames never go back in sequence, and
  * every pool frame comes back (no lease left) at the end. */
@@ -30,7 +30,7 @@ static void *hammer(void *arg) {
   uint64_t last = 0;
   while (!atomic_load(&r->stop)) {
     pv_lease lease = {0};
-    int rc = pv_camera_wait_frame(r->camera, 0, 1000, &lease);
+    int rc = pv_camera_frame_after(r->camera, 0, 1000, &lease);
     if (rc < 0) {
       r->errors++;
       continue;

@@ -45,7 +45,7 @@ static int one_point(sim_station *s, pv_image *luma, int k) {
   if (pv_stage_move_abs(s->stage, x, y, NULL) < 0) return -1;
   if (pv_stage_wait_settled(s->stage, &settled, NULL) < 0) return -1;
   pv_lease lease = {0};
-  if (pv_camera_wait_frame(s->camera, settled, 5000, &lease) < 0) return -1;
+  if (pv_camera_frame_after(s->camera, settled, 5000, &lease) < 0) return -1;
   const pv_frame *f = lease.frame;
   int rc = pv_frame_to_luma(f->data, f->width, f->height, f->stride, f->format, luma);
   pv_match found[16];

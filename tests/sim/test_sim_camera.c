@@ -78,7 +78,7 @@ static void frames_carry_seq_exposure_and_truth(void **state) {
   double first_x = NAN, last_x = NAN;
   for (int i = 0; i < 8; i++) {
     pv_lease l;
-    assert_int_equal(pv_camera_wait_frame(cam, last_exp, 5000, &l), PV_OK);
+    assert_int_equal(pv_camera_frame_after(cam, last_exp, 5000, &l), PV_OK);
     const pv_frame *f = l.frame;
     assert_true(f->seq > last_seq);
     assert_true(f->exposure_ns > last_exp);
@@ -130,7 +130,7 @@ static void mark_is_centred_at_its_die_position(void **state) {
   cp.speed = 0;
   pv_camera *cam = sim_camera(&cp, pv_sim_stage_truth(st));
   pv_lease l;
-  assert_int_equal(pv_camera_wait_frame(cam, 0, 5000, &l), PV_OK);
+  assert_int_equal(pv_camera_frame_after(cam, 0, 5000, &l), PV_OK);
   pv_image luma, tpl;
   assert_int_equal(pv_image_alloc(&luma, W, H), PV_OK);
   assert_int_equal(pv_frame_to_luma(l.frame->data, W, H, l.frame->stride,
