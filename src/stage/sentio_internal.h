@@ -113,6 +113,14 @@ int pv__sentio_request(pv__sentio_stage *s, const pv__sentio_req *q, int retries
                        pv_sentio_reply *r, pv__sentio_outcome *out, pv_error *err);
 /* The position query (GET_XY with retries); updates pos_x/pos_y. */
 int pv__sentio_query_position(pv__sentio_stage *s, double *x, double *y, pv_error *err);
+/* The first n (<= 4) numbers of r's message into v, or PV_EPARSE with err
+ * naming the peer, the request (`what`) and the expected form, and quoting
+ * the reply. Thread: the stage's. */
+int pv__sentio_numbers(const pv__sentio_stage *s, const pv_sentio_reply *r, int n, double *v,
+                       const char *what, const char *form, pv_error *err);
+/* That error: PV_EPARSE, "the reply to <what> is not <form>: <reply>". */
+int pv__sentio_bad_reply(const pv__sentio_stage *s, const pv_sentio_reply *r, const char *what,
+                         const char *form, pv_error *err);
 
 /* Driver entries in sentio_zmap.c (self is a pv__sentio_stage). */
 int pv__sentio_contact(void *self, double *z_um, pv_error *err);

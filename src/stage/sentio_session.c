@@ -246,20 +246,28 @@ int pv__sentio_request(pv__sentio_stage *s, const pv__sentio_req *q, int retries
   }
 }
 
+int pv__sentio_numbers(const pv__sentio_stage *s, const pv_sentio_reply *r, int n, double *v,
+                       const char *what, const char *form, pv_error *err) {
+  if (pv_sentio_parse_first(r->msg, n, v) == 0) return PV_OK;
+  return pv__sentio_bad_reply(s, r, what, form, err);
+}
+
+int pv__sentio_bad_reply(const pv__sentio_stage *s, const pv_sentio_reply *r, const char *what,
+                         const char *form, pv_error *err) {
+  char esc[160];
+  pv_sentio_escape(r->msg, strlen(r->msg), esc, sizeof esc);
+  return pv_error_set(err, PV_EPARSE, "sentio %s: the reply to %s is not %s: \"%s\"",
+                      s->conn.peer, what, form, esc);
+}
+
 int pv__sentio_query_position(pv__sentio_stage *s, double *x, double *y, pv_error *err) {
   pv__sentio_req q = {.op = PV__SENTIO_GET_XY};
   pv_sentio_reply r;
   int rc = pv__sentio_request(s, &q, s->p.retries, 0, &r, NULL, err);
   if (rc < 0) return rc;
   double v[2];
-  if (pv_sentio_parse_first(r.msg, 2, v) < 0) {
-    char esc[160];
-    pv_sentio_escape(s->conn.line, s->conn.line_len, esc, sizeof esc);
-    return pv_error_set(err, PV_EPARSE,
-                        "sentio %s: the reply to the position query is not a position \"X, Y\": "
-                        "\"%s\"",
-                        s->conn.peer, esc);
-  }
+  rc = pv__sentio_numbers(s, &r, 2, v, "the position query", "a position \"X, Y\"", err);
+  if (rc < 0) return rc;
   *x = s->pos_x = v[0];
   *y = s->pos_y = v[1];
   s->have_pos = 1;

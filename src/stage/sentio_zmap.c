@@ -29,15 +29,7 @@
 
 static int z_reply(pv__sentio_stage *s, const pv_sentio_reply *r, const char *what, double *z,
                    pv_error *err) {
-  double v[1];
-  if (pv_sentio_parse_first(r->msg, 1, v) == 0) {
-    *z = v[0];
-    return PV_OK;
-  }
-  char esc[160];
-  pv_sentio_escape(r->msg, strlen(r->msg), esc, sizeof esc);
-  return pv_error_set(err, PV_EPARSE, "sentio %s: the reply to the %s is not a height: \"%s\"",
-                      s->conn.peer, what, esc);
+  return pv__sentio_numbers(s, r, 1, z, what, "a height", err);
 }
 
 static int z_move(pv__sentio_stage *s, pv__sentio_op op, double *z_um, pv_error *err) {
@@ -47,7 +39,7 @@ static int z_move(pv__sentio_stage *s, pv__sentio_op op, double *z_um, pv_error 
   int rc = pv__sentio_request(s, &q, s->p.retries, 0, &r, NULL, err);
   if (rc < 0) return rc;
   double z = 0;
-  rc = z_reply(s, &r, contact ? "contact move" : "separation move", &z, err);
+  rc = z_reply(s, &r, contact ? "the contact move" : "the separation move", &z, err);
   if (rc < 0) return rc;
   if (contact) {
     s->contact_z = z;
@@ -74,7 +66,7 @@ int pv__sentio_get_z(void *self, double *z_um, pv_stage_z *where, pv_error *err)
   pv_sentio_reply r;
   int rc = pv__sentio_request(s, &q, s->p.retries, 0, &r, NULL, err);
   double z = 0;
-  if (rc == 0) rc = z_reply(s, &r, "height query", &z, err);
+  if (rc == 0) rc = z_reply(s, &r, "the height query", &z, err);
   if (rc < 0) return rc;
   pv_stage_z w = PV_STAGE_Z_UNKNOWN;
   if (s->have_contact_z && fabs(z - s->contact_z) <= PV__SENTIO_Z_TOL_UM)
@@ -86,20 +78,17 @@ int pv__sentio_get_z(void *self, double *z_um, pv_stage_z *where, pv_error *err)
   return PV_OK;
 }
 
-/* The first n integers of r's message into v. */
+/* The first n (<= 3) integers of r's message into v. */
 static int ints(pv__sentio_stage *s, const pv_sentio_reply *r, int n, int *v, const char *what,
                 const char *form, pv_error *err) {
   double d[3];
-  int ok = pv_sentio_parse_first(r->msg, n, d) == 0;
-  for (int i = 0; ok && i < n; i++) {
-    ok = d[i] == floor(d[i]) && fabs(d[i]) < 1e9;
-    if (ok) v[i] = (int)d[i];
+  int rc = pv__sentio_numbers(s, r, n, d, what, form, err);
+  for (int i = 0; rc == 0 && i < n; i++) {
+    if (!(d[i] == floor(d[i]) && fabs(d[i]) < 1e9))
+      return pv__sentio_bad_reply(s, r, what, form, err);
+    v[i] = (int)d[i];
   }
-  if (ok) return PV_OK;
-  char esc[160];
-  pv_sentio_escape(r->msg, strlen(r->msg), esc, sizeof esc);
-  return pv_error_set(err, PV_EPARSE, "sentio %s: the reply to %s is not %s: \"%s\"",
-                      s->conn.peer, what, form, esc);
+  return rc;
 }
 
 /* A lost reply to map:step_next_die: finds out whether the station
