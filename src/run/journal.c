@@ -41,9 +41,6 @@ static const char *const point_cols[] = {
     "truth_error_um", "measure_output", "error", "started_at", "finished_at",
     "frame_id", "exposure_margin_ms", "contact_z_um", "die_col", "die_row",
     "site", NULL};
-#define POINT_COLS_V0 16 /* the columns before frame_id */
-#define POINT_COLS_V1 18 /* the columns before contact_z_um */
-#define SCHEMA_VERSION 2
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT,"
@@ -131,39 +128,52 @@ static int64_t query_int(sqlite3 *db, const char *sql) {
   return v;
 }
 
-/* Inside the schema transaction: brings a version-0 points table (exactly
- * the first POINT_COLS_V0 columns, frame_id absent) or a version-1 one
- * (POINT_COLS_V1 columns, contact_z_um absent) to the current version.
- * Any other shape is left to check_columns to refuse. */
+/* The schema's history: step v takes a version-v points table (its first
+ * `cols` columns of point_cols, exactly) to version v + 1 by adding the
+ * columns point_cols[cols .. cols + added - 1]. A new version is one more
+ * row here, its columns appended to point_cols, SCHEMA_VERSION + 1. */
+static const struct migration {
+  int cols, added;
+  const char *types[4]; /* of the added columns, as in schema_sql */
+  const char *why;
+} migrations[] = {
+    {16, 2, {"INTEGER", "REAL"}, "the frame of the final alignment decision"},
+    {18, 4, {"REAL", "INTEGER", "INTEGER", "INTEGER"},
+     "the chuck height at contact and the station's die"},
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Inside the schema transaction: brings a points table of any earlier
+ * version (exactly its columns) to the current one. Any other shape is left
+ * to check_columns to refuse. */
 static int migrate(pv_journal *j, pv_error *err) {
   int64_t cols = query_int(j->db, "SELECT count(*) FROM pragma_table_info('points')");
-  int64_t has = query_int(j->db, "SELECT count(*) FROM pragma_table_info('points')"
-                                 " WHERE name = 'frame_id'");
-  if (cols < 0 || has < 0) return db_error(j, err, PV_EDB, "reading the schema");
-  if (cols == POINT_COLS_V0 && has == 0) {
-    if (sqlite3_exec(j->db, "ALTER TABLE points ADD COLUMN frame_id INTEGER;"
-                            "ALTER TABLE points ADD COLUMN exposure_margin_ms REAL",
-                     NULL, NULL, NULL) != SQLITE_OK)
-      return db_error(j, err, PV_EDB, "adding the frame columns to an older journal");
-    pv_info("%s: journal schema migrated to version 1 (points: frame_id, "
-            "exposure_margin_ms)", j->path);
-    cols = POINT_COLS_V1;
+  if (cols < 0) return db_error(j, err, PV_EDB, "reading the schema");
+  for (int v = 0; v < SCHEMA_VERSION; v++) {
+    const struct migration *m = &migrations[v];
+    char sql[512], added[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('points') WHERE name = '%s'",
+             point_cols[m->cols]);
+    int64_t has = query_int(j->db, sql);
+    if (has < 0) return db_error(j, err, PV_EDB, "reading the schema");
+    if (cols != m->cols || has != 0) continue;
+    size_t n = 0, k = 0;
+    for (int c = m->cols; c < m->cols + m->added; c++) {
+      n += (size_t)snprintf(sql + n, sizeof sql - n, "ALTER TABLE points ADD COLUMN %s %s;",
+                            point_cols[c], m->types[c - m->cols]);
+      k += (size_t)snprintf(added + k, sizeof added - k, "%s%s", c > m->cols ? ", " : "",
+                            point_cols[c]);
+    }
+    if (sqlite3_exec(j->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+      return db_error(j, err, PV_EDB, "adding the columns of a newer schema to an older journal");
+    pv_info("%s: journal schema migrated to version %d (points: %s: %s)", j->path, v + 1, added,
+            m->why);
+    cols += m->added;
   }
-  int64_t has_z = query_int(j->db, "SELECT count(*) FROM pragma_table_info('points')"
-                                   " WHERE name = 'contact_z_um'");
-  if (has_z < 0) return db_error(j, err, PV_EDB, "reading the schema");
-  if (cols == POINT_COLS_V1 && has_z == 0) {
-    if (sqlite3_exec(j->db, "ALTER TABLE points ADD COLUMN contact_z_um REAL;"
-                            "ALTER TABLE points ADD COLUMN die_col INTEGER;"
-                            "ALTER TABLE points ADD COLUMN die_row INTEGER;"
-                            "ALTER TABLE points ADD COLUMN site INTEGER",
-                     NULL, NULL, NULL) != SQLITE_OK)
-      return db_error(j, err, PV_EDB, "adding the contact and die columns to an older journal");
-    pv_info("%s: journal schema migrated to version %d (points: contact_z_um, die_col, "
-            "die_row, site)", j->path, SCHEMA_VERSION);
-  }
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
   if (query_int(j->db, "PRAGMA user_version") < SCHEMA_VERSION &&
-      sqlite3_exec(j->db, "PRAGMA user_version = 2", NULL, NULL, NULL) != SQLITE_OK)
+      sqlite3_exec(j->db, sql, NULL, NULL, NULL) != SQLITE_OK)
     return db_error(j, err, PV_EDB, "setting the schema version");
   return 0;
 }
