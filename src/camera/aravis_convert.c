@@ -67,11 +67,6 @@ int pv__aravis_pixfmt_from_arv(ArvPixelFormat fmt) {
   return -1;
 }
 
-int64_t pv__aravis_latency_ns(size_t payload) {
-  return (int64_t)((double)payload / PV__ARAVIS_WIRE_BYTES_PER_S * 1e9) +
-         PV__ARAVIS_FIXED_LATENCY_NS;
-}
-
 pv_frame_time pv__aravis_estimate(uint64_t system_ts_ns, int64_t wall_now_ns, int64_t mono_now_ns,
                                   int64_t exposure_ns, int64_t latency_ns, int64_t margin_ns,
                                   int64_t *out) {

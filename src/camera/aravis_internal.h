@@ -10,11 +10,8 @@
 #include <stdint.h>
 
 #include "probevision/camera.h"
+#include "transfer.h"
 
-/* GigE wire rate used for the transfer-time estimate, bytes/s. */
-#define PV__ARAVIS_WIRE_BYTES_PER_S 125000000.0
-/* Fixed allowance for sensor readout and host latency in the estimate. */
-#define PV__ARAVIS_FIXED_LATENCY_NS (2 * PV_NS_PER_MS)
 
 /* The worker's class of a buffer status: SUCCESS -> PV_OK; every other
  * status (the frame is missing data or was never filled) -> PV_EINCOMPLETE.
@@ -26,10 +23,6 @@ int pv__aravis_status(ArvBufferStatus status);
  * 0 / -1 when there is no counterpart. Thread-safe. */
 ArvPixelFormat pv__aravis_pixfmt_to_arv(pv_pixfmt fmt);
 int pv__aravis_pixfmt_from_arv(ArvPixelFormat fmt);
-
-/* Readout + transfer allowance for a frame of payload bytes: the time the
- * payload needs at GigE wire speed plus PV__ARAVIS_FIXED_LATENCY_NS. */
-int64_t pv__aravis_latency_ns(size_t payload);
 
 /* Start of exposure on the monotonic clock estimated from the buffer's
  * system timestamp (wall clock, ns, taken by Aravis when the frame's leader

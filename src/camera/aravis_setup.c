@@ -258,6 +258,6 @@ int pv__aravis_configure(aravis_camera *c, pv_acquisition want, pv_error *err) {
                         c->p.device, c->info.payload, c->info.width, c->info.height);
   model_name(c);
   c->latency_ns = c->p.latency_us >= 0 ? (int64_t)c->p.latency_us * 1000
-                                       : pv__aravis_latency_ns(c->info.payload);
+                                       : pv__transfer_allowance_ns(c->info.payload);
   return PV_OK;
 }

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "mvs_internal.h"
+#include "transfer.h"
 
 #define TRIGGER_RING 64
 #define POLL_MS 10 /* a grab this short is a poll: its MV_E_NODATA is no error */
@@ -297,8 +298,7 @@ static int mvs_open(void *self, pv_camera_info *info, pv_error *err) {
   c->info.time = PV_FRAME_TIME_ESTIMATE;
   c->latency_ns = c->p.latency_us >= 0
                       ? (int64_t)c->p.latency_us * 1000
-                      : (int64_t)((double)c->info.payload / PV__MVS_WIRE_BYTES_PER_S * 1e9) +
-                            PV__MVS_FIXED_LATENCY_NS;
+                      : pv__transfer_allowance_ns(c->info.payload);
   *info = c->info;
   pv_info("mvs: opened %s%s%s through %s: %dx%d %s, payload %zu bytes, %.1f fps, exposure "
           "%.0f us, acquisition %s", c->info.model, c->p.device[0] ? " for camera.device " : "",

@@ -93,8 +93,5 @@ int64_t pv__mvs_exposure_estimate_ns(int64_t host_ts_ms, int64_t wall_now_ns,
 #define PV__MVS_ENV "PV_MVS_LIBRARY"
 /* A reception stamp older than this is not believed (clock stepped). */
 #define PV__MVS_MAX_QUEUE_AGE_NS (30 * PV_NS_PER_S)
-/* GigE wire rate and fixed allowance for the transfer-time estimate. */
-#define PV__MVS_WIRE_BYTES_PER_S 125000000.0
-#define PV__MVS_FIXED_LATENCY_NS (2 * PV_NS_PER_MS)
 
 #endif

@@ -64,7 +64,7 @@ static void estimate_is_never_late(void **state) {
   const int64_t e = 10 * PV_NS_PER_MS;
   size_t payloads[] = {512 * 512, 2048 * 2048, 2448 * 2048};
   for (size_t i = 0; i < 3; i++) {
-    int64_t allowance = pv__aravis_latency_ns(payloads[i]);
+    int64_t allowance = pv__transfer_allowance_ns(payloads[i]);
     /* the real transfer at GigE wire speed takes at most payload / 125 MB/s */
     int64_t wire = (int64_t)((double)payloads[i] / 125e6 * 1e9);
     assert_true(allowance >= wire);
