@@ -69,6 +69,19 @@ int pv_frame_to_luma(const uint8_t *src, int w, int h, int stride,
  * from one 2x2 cell: one R, two G, one B; Mono8 averages the 4 pixels). */
 int pv_frame_to_luma_bin2(const uint8_t *src, int w, int h, int stride,
                           pv_pixfmt fmt, pv_image *dst);
+/* Converts the rectangle (x0, y0, dst->width, dst->height) of the w x h
+ * Bayer (or Mono8) frame into dst: exactly the bytes pv_frame_to_luma would
+ * write there for the whole frame (neighbours outside the rectangle are read
+ * from the frame; only the frame's own edges reflect). Any x0, y0 parity
+ * (the Bayer phase comes from absolute coordinates). PV_EINVAL if the
+ * rectangle is not inside the frame or dst is too small. Allocates nothing.
+ * Thread-safe for distinct dst.
+ * All three conversions run the fastest kernel the CPU supports (AVX2,
+ * SSE2, scalar; every one gives identical bytes); the environment variable
+ * PV_LUMA_SIMD=scalar|sse2|avx2, read at first use, forces one (an
+ * unsupported choice falls back to the best supported). */
+int pv_frame_to_luma_rect(const uint8_t *src, int w, int h, int stride,
+                          pv_pixfmt fmt, int x0, int y0, pv_image *dst);
 
 /* Colour of the Bayer site at pixel (x, y) of a frame in format fmt:
  * 0 = red, 1 = green, 2 = blue; -1 for Mono8 or an unknown format.

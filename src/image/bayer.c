@@ -1,23 +1,29 @@
-/* Bayer 8-bit (and Mono8) frames -> 8-bit luma, full size and 2x2-binned.
+/* Bayer 8-bit (and Mono8) frames -> 8-bit luma, full size, 2x2-binned, or a
+ * rectangle of the full-size result.
  *
- * Bilinear demosaic followed by Y = 0.299 R + 0.587 G + 0.114 B is a linear
- * filter of the raw mosaic whose 3x3 weights depend only on the colour of the
- * centre site, so each output pixel is
- *   (kc*centre + kh*(left+right) + kv*(up+down) + kd*(4 diagonals)) / 2^18
- * with integer weights (luma weights scaled to 2^16, times 4 for the bilinear
- * averages). A row holds two site kinds (even and odd x); the interior loop
- * handles pairs with the row's two weight sets, the border pixels reflect
- * (index -1 -> 1, w -> w-2), which keeps the Bayer phase of the neighbours.
+ * The integer arithmetic every kernel computes is defined once in
+ * bayer_internal.h. This file holds the one table of Bayer site colours and
+ * luma weights, derives each row's weights from it, checks arguments, holds
+ * the scalar reference kernels, and dispatches to the kernel chosen once at
+ * first use: the best the CPU supports (AVX2, SSE2, scalar), or the one
+ * PV_LUMA_SIMD=scalar|sse2|avx2 names (an unsupported or unknown name falls
+ * back to the best supported). The choice is one atomic int, so it is
+ * thread-safe to use; pv__luma_kernel_set (tests) is not meant to race
+ * conversions. A full conversion is the rectangle (0, 0, w, h): the output
+ * of a pixel never depends on which rectangle or kernel computed it.
  * Nothing is allocated.
  */
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "bayer_internal.h"
 #include "probevision/image.h"
 
 enum { COL_R = 0, COL_G = 1, COL_B = 2 };
 
-/* Luma weights scaled to 2^16 (sum 65536). */
-static const int lw[3] = {19595, 38470, 7471};
+/* Luma weights scaled to 2^16 (sum 65536): 0.299, 0.587, 0.114. */
+static const uint16_t lw[3] = {19595, 38470, 7471};
 
 /* Colour of site (x & 1, y & 1) as index [(y & 1) * 2 + (x & 1)]. */
 static const unsigned char bayer_sites[PV_PIXFMT_COUNT][4] = {
@@ -27,132 +33,178 @@ static const unsigned char bayer_sites[PV_PIXFMT_COUNT][4] = {
     [PV_PIXFMT_BAYER_RG8] = {COL_R, COL_G, COL_G, COL_B},
 };
 
-typedef struct site_weights {
-  int kc, kh, kv, kd;
-} site_weights;
-
 static int is_bayer(pv_pixfmt fmt) {
   return fmt == PV_PIXFMT_BAYER_BG8 || fmt == PV_PIXFMT_BAYER_GB8 ||
          fmt == PV_PIXFMT_BAYER_GR8 || fmt == PV_PIXFMT_BAYER_RG8;
 }
 
-static site_weights weights_for(const unsigned char *sites, int x, int y) {
-  int c = sites[(y & 1) * 2 + (x & 1)];
-  site_weights k;
-  if (c == COL_G) {
-    int hc = sites[(y & 1) * 2 + ((x + 1) & 1)];
-    int vc = sites[((y + 1) & 1) * 2 + (x & 1)];
-    k.kc = 4 * lw[COL_G];
-    k.kh = 2 * lw[hc];
-    k.kv = 2 * lw[vc];
-    k.kd = 0;
-  } else {
-    k.kc = 4 * lw[c];
-    k.kh = k.kv = lw[COL_G];
-    k.kd = lw[c == COL_R ? COL_B : COL_R];
+/* Weights of row y of a frame in Bayer format fmt. Pure. */
+static pv__luma_row row_weights(pv_pixfmt fmt, int y) {
+  const unsigned char *s = bayer_sites[fmt];
+  pv__luma_row k;
+  memset(&k, 0, sizeof k);
+  for (int p = 0; p < 2; p++) {
+    int c = s[(y & 1) * 2 + p];
+    if (c == COL_G) {
+      k.gpar = p;
+      k.kc[p] = lw[COL_G];
+      k.k1[p] = lw[s[(y & 1) * 2 + (p ^ 1)]];
+      k.k2[p] = lw[s[((y + 1) & 1) * 2 + p]];
+    } else {
+      k.kc[p] = lw[c];
+      k.k1[p] = lw[COL_G];
+      k.k2[p] = lw[c == COL_R ? COL_B : COL_R];
+    }
   }
   return k;
 }
 
-static inline int reflect(int i, int n) {
-  if (i < 0) return -i;
-  if (i >= n) return 2 * n - 2 - i;
-  return i;
+/* Weights of the 2x2 cells of format fmt. Pure. */
+static pv__luma_cell cell_weights(pv_pixfmt fmt) {
+  const unsigned char *s = bayer_sites[fmt];
+  pv__luma_cell c;
+  c.kg = lw[COL_G];
+  c.gdiag = s[0] != COL_G;
+  c.kx0 = lw[c.gdiag ? s[0] : s[1]];
+  c.kx1 = lw[c.gdiag ? s[3] : s[2]];
+  return c;
 }
 
-static inline uint8_t pixel_at(const uint8_t *up, const uint8_t *mid,
-                               const uint8_t *dn, int x, int w,
-                               const site_weights *k) {
-  int l = reflect(x - 1, w), r = reflect(x + 1, w);
-  int s = k->kc * mid[x] + k->kh * (mid[l] + mid[r]) +
-          k->kv * (up[x] + dn[x]) + k->kd * (up[l] + up[r] + dn[l] + dn[r]);
-  return (uint8_t)((s + (1 << 17)) >> 18);
+/* ---- scalar reference kernels ----------------------------------------- */
+
+void pv__luma_row_scalar(const uint8_t *up, const uint8_t *mid,
+                         const uint8_t *dn, int w, int xa, int xb,
+                         uint8_t *out, const pv__luma_row *k) {
+  for (int x = xa; x < xb; x++) out[x - xa] = pv__luma_px(up, mid, dn, x, w, k);
 }
 
-static void demosaic_row(const uint8_t *up, const uint8_t *mid,
-                         const uint8_t *dn, uint8_t *out, int w,
-                         site_weights k0, site_weights k1) {
-  out[0] = pixel_at(up, mid, dn, 0, w, &k0);
-  int x = 1;
-  /* interior pairs: odd x uses k1, the following even x uses k0 */
-  for (; x + 1 < w - 1; x += 2) {
-    int s1 = k1.kc * mid[x] + k1.kh * (mid[x - 1] + mid[x + 1]) +
-             k1.kv * (up[x] + dn[x]) +
-             k1.kd * (up[x - 1] + up[x + 1] + dn[x - 1] + dn[x + 1]);
-    int s0 = k0.kc * mid[x + 1] + k0.kh * (mid[x] + mid[x + 2]) +
-             k0.kv * (up[x + 1] + dn[x + 1]) +
-             k0.kd * (up[x] + up[x + 2] + dn[x] + dn[x + 2]);
-    out[x] = (uint8_t)((s1 + (1 << 17)) >> 18);
-    out[x + 1] = (uint8_t)((s0 + (1 << 17)) >> 18);
+void pv__luma_bin_scalar(const uint8_t *a, const uint8_t *b, int n,
+                         uint8_t *out, const pv__luma_cell *cell) {
+  if (cell == NULL)
+    for (int i = 0; i < n; i++) out[i] = pv__mono_cell_px(a + 2 * i, b + 2 * i);
+  else
+    for (int i = 0; i < n; i++) out[i] = pv__luma_cell_px(a + 2 * i, b + 2 * i, cell);
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  pv__luma_row_fn row;
+  pv__luma_bin_fn bin;
+} kernels[PV__LUMA_KERNELS] = {
+    [PV__LUMA_SCALAR] = {"scalar", pv__luma_row_scalar, pv__luma_bin_scalar},
+#ifdef PV__LUMA_X86
+    [PV__LUMA_SSE2] = {"sse2", pv__luma_row_sse2, pv__luma_bin_sse2},
+    [PV__LUMA_AVX2] = {"avx2", pv__luma_row_avx2, pv__luma_bin_avx2},
+#else
+    [PV__LUMA_SSE2] = {"sse2", pv__luma_row_scalar, pv__luma_bin_scalar},
+    [PV__LUMA_AVX2] = {"avx2", pv__luma_row_scalar, pv__luma_bin_scalar},
+#endif
+};
+
+static atomic_int chosen = -1;
+
+int pv__luma_kernel_supported(pv__luma_kernel k) {
+  switch (k) {
+  case PV__LUMA_SCALAR: return 1;
+#ifdef PV__LUMA_X86
+  case PV__LUMA_SSE2: return __builtin_cpu_supports("sse2") != 0;
+  case PV__LUMA_AVX2: return __builtin_cpu_supports("avx2") != 0;
+#endif
+  default: return 0;
   }
-  for (; x < w; x++)
-    out[x] = pixel_at(up, mid, dn, x, w, (x & 1) ? &k1 : &k0);
 }
 
-static int check_args(const uint8_t *src, int w, int h, int stride,
-                      pv_pixfmt fmt, const pv_image *dst, int ow, int oh) {
-  if (src == NULL || dst == NULL || dst->data == NULL) return PV_EINVAL;
-  if (w < 1 || h < 1 || stride < w) return PV_EINVAL;
+const char *pv__luma_kernel_name(pv__luma_kernel k) {
+  return (unsigned)k < PV__LUMA_KERNELS ? kernels[k].name : "?";
+}
+
+static pv__luma_kernel best_supported(pv__luma_kernel at_most) {
+  int k = (unsigned)at_most < PV__LUMA_KERNELS ? (int)at_most : PV__LUMA_KERNELS - 1;
+  while (k > 0 && !pv__luma_kernel_supported((pv__luma_kernel)k)) k--;
+  return (pv__luma_kernel)k;
+}
+
+pv__luma_kernel pv__luma_kernel_set(pv__luma_kernel k) {
+  pv__luma_kernel got = best_supported(k);
+  atomic_store(&chosen, (int)got);
+  return got;
+}
+
+pv__luma_kernel pv__luma_kernel_get(void) {
+  int k = atomic_load_explicit(&chosen, memory_order_relaxed);
+  if (k >= 0) return (pv__luma_kernel)k;
+  pv__luma_kernel want = PV__LUMA_KERNELS - 1;
+  const char *env = getenv("PV_LUMA_SIMD");
+  if (env != NULL)
+    for (int i = 0; i < PV__LUMA_KERNELS; i++)
+      if (strcmp(env, kernels[i].name) == 0) want = (pv__luma_kernel)i;
+  pv__luma_kernel got = best_supported(want);
+  int expect = -1; /* a concurrent first use or a set() wins */
+  atomic_compare_exchange_strong(&chosen, &expect, (int)got);
+  return (pv__luma_kernel)atomic_load(&chosen);
+}
+
+/* ---- public functions ------------------------------------------------- */
+
+static int check_src(const uint8_t *src, int w, int h, int stride, pv_pixfmt fmt) {
+  if (src == NULL || w < 1 || h < 1 || stride < w) return PV_EINVAL;
   if (fmt != PV_PIXFMT_MONO8 && !is_bayer(fmt)) return PV_EINVAL;
   if (is_bayer(fmt) && (w < 2 || h < 2)) return PV_EINVAL;
-  if (ow < 1 || oh < 1) return PV_EINVAL;
-  if (dst->width != ow || dst->height != oh || dst->stride < ow)
+  return PV_OK;
+}
+
+static int check_dst(const pv_image *dst) {
+  if (dst == NULL || dst->data == NULL || dst->width < 1 || dst->height < 1 ||
+      dst->stride < dst->width)
     return PV_EINVAL;
+  return PV_OK;
+}
+
+int pv_frame_to_luma_rect(const uint8_t *src, int w, int h, int stride,
+                          pv_pixfmt fmt, int x0, int y0, pv_image *dst) {
+  if (check_src(src, w, h, stride, fmt) != PV_OK || check_dst(dst) != PV_OK)
+    return PV_EINVAL;
+  int dw = dst->width, dh = dst->height;
+  if (x0 < 0 || y0 < 0 || x0 > w - dw || y0 > h - dh) return PV_EINVAL;
+  if (fmt == PV_PIXFMT_MONO8) {
+    for (int y = 0; y < dh; y++)
+      memcpy(dst->data + (size_t)y * dst->stride,
+             src + (size_t)(y0 + y) * stride + x0, (size_t)dw);
+    return PV_OK;
+  }
+  pv__luma_row_fn row = kernels[pv__luma_kernel_get()].row;
+  pv__luma_row k[2] = {row_weights(fmt, 0), row_weights(fmt, 1)};
+  for (int y = y0; y < y0 + dh; y++) {
+    int yu = y > 0 ? y - 1 : 1, yd = y + 1 < h ? y + 1 : h - 2;
+    row(src + (size_t)yu * stride, src + (size_t)y * stride,
+        src + (size_t)yd * stride, w, x0, x0 + dw,
+        dst->data + (size_t)(y - y0) * dst->stride, &k[y & 1]);
+  }
   return PV_OK;
 }
 
 int pv_frame_to_luma(const uint8_t *src, int w, int h, int stride,
                      pv_pixfmt fmt, pv_image *dst) {
-  int rc = check_args(src, w, h, stride, fmt, dst, w, h);
-  if (rc != PV_OK) return rc;
-  if (fmt == PV_PIXFMT_MONO8) {
-    for (int y = 0; y < h; y++)
-      memcpy(dst->data + (size_t)y * dst->stride, src + (size_t)y * stride,
-             (size_t)w);
-    return PV_OK;
-  }
-  const unsigned char *sites = bayer_sites[fmt];
-  for (int y = 0; y < h; y++) {
-    const uint8_t *up = src + (size_t)reflect(y - 1, h) * stride;
-    const uint8_t *mid = src + (size_t)y * stride;
-    const uint8_t *dn = src + (size_t)reflect(y + 1, h) * stride;
-    demosaic_row(up, mid, dn, dst->data + (size_t)y * dst->stride, w,
-                 weights_for(sites, 0, y), weights_for(sites, 1, y));
-  }
-  return PV_OK;
+  if (check_dst(dst) != PV_OK || dst->width != w || dst->height != h)
+    return PV_EINVAL;
+  return pv_frame_to_luma_rect(src, w, h, stride, fmt, 0, 0, dst);
 }
 
 int pv_frame_to_luma_bin2(const uint8_t *src, int w, int h, int stride,
                           pv_pixfmt fmt, pv_image *dst) {
-  int rc = check_args(src, w, h, stride, fmt, dst, w / 2, h / 2);
-  if (rc != PV_OK) return rc;
+  if (check_src(src, w, h, stride, fmt) != PV_OK || check_dst(dst) != PV_OK)
+    return PV_EINVAL;
   int ow = w / 2, oh = h / 2;
-  if (fmt == PV_PIXFMT_MONO8) {
-    for (int y = 0; y < oh; y++) {
-      const uint8_t *a = src + (size_t)(2 * y) * stride;
-      const uint8_t *b = a + stride;
-      uint8_t *o = dst->data + (size_t)y * dst->stride;
-      for (int x = 0; x < ow; x++)
-        o[x] = (uint8_t)((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] +
-                          2) >> 2);
-    }
-    return PV_OK;
-  }
-  /* weights with denominator 2^17: G sites count half each */
-  int k[4];
-  for (int i = 0; i < 4; i++) {
-    int c = bayer_sites[fmt][i];
-    k[i] = c == COL_G ? lw[COL_G] : 2 * lw[c];
-  }
+  if (ow < 1 || oh < 1 || dst->width != ow || dst->height != oh) return PV_EINVAL;
+  pv__luma_bin_fn bin = kernels[pv__luma_kernel_get()].bin;
+  pv__luma_cell cell;
+  if (is_bayer(fmt)) cell = cell_weights(fmt);
   for (int y = 0; y < oh; y++) {
     const uint8_t *a = src + (size_t)(2 * y) * stride;
-    const uint8_t *b = a + stride;
-    uint8_t *o = dst->data + (size_t)y * dst->stride;
-    for (int x = 0; x < ow; x++) {
-      int s = k[0] * a[2 * x] + k[1] * a[2 * x + 1] + k[2] * b[2 * x] +
-              k[3] * b[2 * x + 1];
-      o[x] = (uint8_t)((s + (1 << 16)) >> 17);
-    }
+    bin(a, a + stride, ow, dst->data + (size_t)y * dst->stride,
+        is_bayer(fmt) ? &cell : NULL);
   }
   return PV_OK;
 }
