@@ -87,6 +87,20 @@ int pv_matcher_find_in(pv_matcher *m, const pv_image *image,
                        const pv_match_region *region, pv_match *out,
                        int max_out);
 
+/* The same search on a camera frame (Bayer or Mono8, w x h, stride bytes
+ * per row): converts to luma only the rectangle of the frame the region's
+ * placements read (their template windows, aligned to the pyramid's cells),
+ * into a w x h luma buffer the matcher allocated at create, and searches it.
+ * The answer is bit-identical to pv_frame_to_luma of the whole frame
+ * followed by pv_matcher_find_in with the same region (the Bayer phase is
+ * that of absolute frame coordinates). An infinite region converts the
+ * whole frame. PV_EINVAL for a bad frame (as pv_frame_to_luma), or as
+ * pv_matcher_find_in. Allocates nothing. Same thread rule as find. */
+int pv_matcher_find_frame(pv_matcher *m, const uint8_t *src, int w, int h,
+                          int stride, pv_pixfmt fmt,
+                          const pv_match_region *region, pv_match *out,
+                          int max_out);
+
 /* Exact TM_CCOEFF_NORMED of the template at top-left placement (u, v),
  * computed directly (reference for tests and verification). */
 double pv_ncc_at(const pv_image *image, const pv_image *templ, int u, int v);

@@ -75,6 +75,9 @@ struct pv_matcher {
   double lk_mean, lk_std;   /* template interior mean and standard deviation */
   int lk_ok;                /* gradients are usable for Lucas-Kanade */
   int lk_row_step;          /* Lucas-Kanade uses rows 0, k, 2k, ... */
+  uint8_t *frame_luma;      /* pv_matcher_find_frame's luma, max_w x max_h
+                               (+ pad): only the rectangle a find reads is
+                               written (frame.c) */
 };
 
 /* ---- templ.c ---- */
@@ -135,6 +138,14 @@ int pv__in_ellipse(const pv_matcher *m, int l, int x, int y);
 int pv__search(pv_matcher *m, const pv_image *img);
 /* Exact score of the template at level-0 placement (x, y), best kernels. */
 double pv__score0(const pv_matcher *m, const pv_image *img, int x, int y);
+
+/* ---- matcher.c: the rectangle a region search reads (frame.c) ---- */
+/* The sub-image of a w x h image that pv_matcher_find_in(region) searches,
+ * and so every pixel it reads: (x0, y0, rw, rh). Returns 0 (and reads
+ * nothing) when the region holds no placement. */
+int pv__find_in_rect(const pv_matcher *m, int w, int h,
+                     const pv_match_region *region, int *x0, int *y0, int *rw,
+                     int *rh);
 
 /* ---- subpixel.c ---- */
 /* Precomputes gradients and the inverse Hessian from m->templ8. */

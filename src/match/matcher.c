@@ -91,6 +91,10 @@ int pv_matcher_create(int max_w, int max_h, const pv_image *templ,
   m->templ8 = malloc((size_t)templ->width * (size_t)templ->height);
   int rc = m->templ8 ? pv__template_build(m, templ) : PV_ENOMEM;
   if (rc == PV_OK) rc = alloc_buffers(m);
+  if (rc == PV_OK) { /* pv_matcher_find_frame's luma (frame.c) */
+    m->frame_luma = alloc_touched((size_t)max_w * (size_t)max_h + PV__MATCH_PAD, 1);
+    if (m->frame_luma == NULL) rc = PV_ENOMEM;
+  }
   if (rc != PV_OK) {
     pv_matcher_destroy(m);
     return rc;
@@ -117,6 +121,7 @@ void pv_matcher_destroy(pv_matcher *m) {
   free(m->gx);
   free(m->gy);
   free(m->warp);
+  free(m->frame_luma);
   free(m);
 }
 
@@ -219,4 +224,19 @@ int pv_matcher_find_in(pv_matcher *m, const pv_image *image,
   m->erx = m->ery = 0;
   for (int i = 0; i < n; i++) out[i].x += ou, out[i].y += ov;
   return n;
+}
+
+/* Must stay the sub-image pv_matcher_find_in builds above: frame.c
+ * converts exactly this rectangle of a frame. */
+int pv__find_in_rect(const pv_matcher *m, int w, int h,
+                     const pv_match_region *region, int *x0, int *y0, int *rw,
+                     int *rh) {
+  int tw = m->tl[0].w, th = m->tl[0].h, u0, u1, v0, v1;
+  if (w < tw || h < th || !placements(region->x0, region->x1, tw, w, &u0, &u1) ||
+      !placements(region->y0, region->y1, th, h, &v0, &v1))
+    return 0;
+  int a = (1 << m->top) - 1;
+  *x0 = u0 & ~a, *y0 = v0 & ~a;
+  *rw = u1 - *x0 + tw, *rh = v1 - *y0 + th;
+  return 1;
 }
