@@ -55,9 +55,7 @@ static void resend(pv_gv_camera *cam, const uint8_t *d, uint32_t n) {
     pv__gv_slot *s = &cam->slots[i];
     if (s->block_id == block && (s->state == SLOT_SENDING || s->state == SLOT_SENT)) {
       pv_debug("sim camera: resend of block %u packets %u..%u", block, first, last);
-      struct sockaddr_in dst = {.sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)cam->scp_port),
-                                .sin_addr.s_addr = htonl(cam->scda)};
+      struct sockaddr_in dst = pv__gv_stream_dest(cam);
       if (cam->scp_port != 0 && !cam->gone)
         pv__gv_send_packets(cam, s, first, last, true, cam->gvcp_buf, &dst,
                             pv__gv_packet_size(cam));

@@ -170,6 +170,9 @@ int pv__gv_write(pv_gv_camera *cam, uint32_t addr, uint32_t len, const uint8_t *
 uint64_t pv__gv_device_now(const pv_gv_camera *cam); /* ticks */
 void pv__gv_acquisition_stop(pv_gv_camera *cam, const char *why);
 uint32_t pv__gv_packet_size(const pv_gv_camera *cam); /* whole IP datagram */
+/* Where the stream goes (SCDA:SCP port, the host application set them);
+ * read under cam->lock. */
+struct sockaddr_in pv__gv_stream_dest(const pv_gv_camera *cam);
 
 /* gv_device.c: the GVCP thread. */
 void *pv__gv_gvcp_main(void *arg);

@@ -261,8 +261,7 @@ static bool same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b) 
 
 static void fire_test_packet(pv_gv_camera *cam, uint32_t size) {
   if (cam->scp_port == 0 || size < 28 || size > PV__GV_PACKET_MAX) return;
-  struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cam->scp_port),
-                            .sin_addr.s_addr = htonl(cam->scda)};
+  struct sockaddr_in dst = pv__gv_stream_dest(cam);
   memset(cam->gvcp_buf, 0, size - 28);
   sendto(cam->stream_fd, cam->gvcp_buf, size - 28, 0, (struct sockaddr *)&dst, sizeof dst);
 }

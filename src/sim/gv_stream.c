@@ -271,10 +271,15 @@ static void log_truth(pv_gv_camera *cam, const pv__gv_slot *s) {
   fflush(cam->truth_log);
 }
 
+struct sockaddr_in pv__gv_stream_dest(const pv_gv_camera *cam) {
+  return (struct sockaddr_in){.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)cam->scp_port),
+                              .sin_addr.s_addr = htonl(cam->scda)};
+}
+
 /* Sends slot s (SENDING). Called and returns with cam->lock held. */
 static void send_frame(pv_gv_camera *cam, pv__gv_slot *s) {
-  struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cam->scp_port),
-                            .sin_addr.s_addr = htonl(cam->scda)};
+  struct sockaddr_in dst = pv__gv_stream_dest(cam);
   uint32_t psize = pv__gv_packet_size(cam);
   bool can = cam->scp_port != 0 && !cam->gone;
   pthread_mutex_unlock(&cam->lock);
