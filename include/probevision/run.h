@@ -291,13 +291,42 @@ typedef void (*pv_progress_cb)(void *ctx, int done, int total,
 typedef struct pv_sequencer pv_sequencer;
 
 void pv_sequencer_params_default(pv_sequencer_params *p);
-/* Allocates everything the point loop needs (a max_w x max_h luma image,
- * the match list). io's objects are borrowed and must outlive the
- * sequencer. */
+/* Allocates everything the point loop needs (the match list; frames are
+ * converted into the matcher's own buffer, pv_matcher_find_frame). Frames
+ * larger than max_w x max_h are unusable. io's objects are borrowed and
+ * must outlive the sequencer. */
 int pv_sequencer_create(const pv_sequencer_params *p,
                         const pv_sequencer_io *io, int max_w, int max_h,
                         pv_sequencer **out);
 void pv_sequencer_destroy(pv_sequencer *s); /* accepts NULL */
+
+/* ---- per-frame vision (vision.c): what one alignment frame says ------- */
+
+typedef struct pv_vision_result {
+  pv_point_status status; /* ok, no_match, low_score or ambiguous */
+  double dx_um, dy_um;    /* ok: the mark's stage offset from the
+                             commanded position (else 0) */
+  int candidates;         /* matches in the disc */
+  double score;           /* the best one's score (NAN: none) */
+  double next_score;      /* the second's (NAN: none) */
+  double x_px, y_px;      /* the best one's image position (NAN: none) */
+  char error[PV_POINT_ERROR_MAX]; /* why not ok; "" when ok */
+} pv_vision_result;
+
+/* The sequencer's vision step for one alignment frame f (any format
+ * pv_matcher_find_frame takes): searches only the disc of radius_um around
+ * where the target's mark must appear, the image centre moved by
+ * (off_x_um, off_y_um) = target - commanded position through p's
+ * calibration (um_per_px, swap_xy, flip_x, flip_y), converting to luma only
+ * the pixels that search reads; then exactly one candidate in the disc,
+ * scoring at least p->min_score and more than p->ambiguity_margin above any
+ * other there, is ok, with its offset; otherwise the status says why.
+ * Returns 0, or a negative pv_status when the frame cannot be searched
+ * (then status no_match, error "match: ..."). Allocates nothing. Threads:
+ * the matcher's rule (one thread at a time per matcher). */
+int pv_vision_locate(const pv_sequencer_params *p, pv_matcher *m, const pv_frame *f,
+                     double radius_um, double off_x_um, double off_y_um,
+                     pv_vision_result *out);
 
 /* Runs target positions first_pos .. first_pos + npoints - 1, skipping a
  * position whose skip[pos] is set (skip may be NULL). Each point is

@@ -22,7 +22,7 @@ double pv__marks_spacing(const pv_match *m, int n, double min_score,
 struct pv_sequencer {
   pv_sequencer_params p;
   pv_sequencer_io io;
-  pv_image luma; /* max_w x max_h; each frame uses a view of its size */
+  int max_w, max_h; /* the largest usable frame */
   pv_match matches[PV__MATCHES_MAX];
   pv_point_result res;
   int frames;

@@ -3,11 +3,12 @@
  *
  * One point: move to the target (the commanded position c = target) and
  * wait until settled (t_settled); then up to max_iterations times: lease
- * a frame exposed strictly after t_settled, convert it to luma into the
- * preallocated image, release the lease (before any stage move), and
- * search the template only in the region where the target's mark must
- * appear: a disc of the search radius around the image centre moved by
- * (target - c). Exactly one candidate there, scoring at least min_score and
+ * a frame exposed strictly after t_settled, search the template only in
+ * the region where the target's mark must appear (a disc of the search
+ * radius around the image centre moved by (target - c)), converting to luma
+ * only the pixels that search reads (vision.c, pv_vision_locate), and
+ * release the lease (before any stage move). Exactly one candidate there,
+ * scoring at least min_score and
  * ambiguity_margin above any other candidate there, gives the mark's
  * position m = c + offset; within tolerance of c the point is aligned,
  * else c = m is commanded as an absolute move (a retry of it can never
@@ -29,7 +30,8 @@
  * commanded position is within R of the target, so a point is never
  * aligned on a neighbouring die's mark; a point is ok only when exactly
  * one candidate explains the frame; the frame and match path allocate
- * nothing (luma, match list and result are owned by the sequencer); every
+ * nothing (the luma buffer is the matcher's, the match list and result the
+ * sequencer's); every
  * point that was started is recorded before the next starts, and a failed
  * journal write ends the run with its error. Device failures are results
  * (statuses), never fatal.
@@ -74,18 +76,12 @@ int pv_sequencer_create(const pv_sequencer_params *p, const pv_sequencer_io *io,
   if (s == NULL) return PV_ENOMEM;
   s->p = *p;
   s->io = *io;
-  int rc = pv_image_alloc(&s->luma, max_w, max_h);
-  if (rc != 0) {
-    free(s);
-    return rc;
-  }
+  s->max_w = max_w, s->max_h = max_h;
   *out = s;
   return 0;
 }
 
 void pv_sequencer_destroy(pv_sequencer *s) {
-  if (s == NULL) return;
-  pv_image_free(&s->luma);
   free(s);
 }
 
@@ -115,13 +111,23 @@ static int move_settled(pv_sequencer *s, double x, double y,
   return rc;
 }
 
-/* Leases a frame exposed after t_settled, converts it into a view of the
- * luma buffer and releases the lease. */
-static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
-  pv_lease lease = {0};
+/* Whether the matcher can take f: a known format (Bayer needs 2 x 2), at
+ * most max_w x max_h (what converting it into a luma view checked). */
+static int frame_usable(const pv_sequencer *s, const pv_frame *f) {
+  if (f->data == NULL || f->width < 1 || f->height < 1 || f->stride < f->width ||
+      f->width > s->max_w || f->height > s->max_h)
+    return 0;
+  if (f->format == PV_PIXFMT_MONO8) return 1;
+  return pv_bayer_site_colour(f->format, 0, 0) >= 0 && f->width >= 2 && f->height >= 2;
+}
+
+/* Leases a frame exposed after t_settled into *lease (held on success: the
+ * caller releases it, before any stage move) and books it as the point's
+ * frame. On failure nothing is held. */
+static int grab_frame(pv_sequencer *s, int64_t t_settled, pv_lease *lease) {
   int rc = 0;
   for (int attempt = 0; attempt <= s->p.frame_retries; attempt++) {
-    rc = pv_camera_frame_after(s->io.cam, t_settled, s->p.frame_timeout_ms, &lease);
+    rc = pv_camera_frame_after(s->io.cam, t_settled, s->p.frame_timeout_ms, lease);
     if (rc == 0) break;
     pv_warn("point %" PRId64 ": no frame after the settle within %d ms "
             "(attempt %d of %d): %s", s->res.idx, s->p.frame_timeout_ms,
@@ -134,12 +140,9 @@ static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
     pv_incident_raise("camera-error", "point %" PRId64 ": %s", s->res.idx, s->res.error);
     return rc;
   }
-  const pv_frame *f = lease.frame;
+  const pv_frame *f = lease->frame;
   assert(f->exposure_ns > t_settled);
-  if (f->exposure_ns <= t_settled) rc = PV_EINVAL;
-  else rc = pv_image_view(&s->luma, 0, 0, f->width, f->height, view);
-  if (rc == 0)
-    rc = pv_frame_to_luma(f->data, f->width, f->height, f->stride, f->format, view);
+  if (f->exposure_ns <= t_settled || !frame_usable(s, f)) rc = PV_EINVAL;
   if (rc == 0) {
     int64_t margin = f->exposure_ns - t_settled;
     if (s->frames == 0 || margin < s->min_margin_ns) s->min_margin_ns = margin;
@@ -151,40 +154,18 @@ static int grab_luma(pv_sequencer *s, int64_t t_settled, pv_image *view) {
     pv_snprintf_c(s->res.error, sizeof s->res.error,
              "camera: unusable frame %" PRIu64 " (%dx%d %s): %s", f->seq,
              f->width, f->height, pv_pixfmt_name(f->format), pv_strerror(rc));
+    pv_lease_release(lease);
   }
-  pv_lease_release(&lease);
   return rc;
-}
-
-/* Image pixels <-> stage micrometres (swap first, then flips, image -> stage). */
-static void px_to_um(const pv_sequencer *s, double ox, double oy, double *dx, double *dy) {
-  if (s->p.swap_xy) {
-    double t = ox;
-    ox = oy, oy = t;
-  }
-  if (s->p.flip_x) ox = -ox;
-  if (s->p.flip_y) oy = -oy;
-  *dx = ox * s->p.um_per_px;
-  *dy = oy * s->p.um_per_px;
-}
-
-static void um_to_px(const pv_sequencer *s, double dx, double dy, double *ox, double *oy) {
-  dx /= s->p.um_per_px;
-  dy /= s->p.um_per_px;
-  if (s->p.flip_x) dx = -dx;
-  if (s->p.flip_y) dy = -dy;
-  if (s->p.swap_xy) {
-    double t = dx;
-    dx = dy, dy = t;
-  }
-  *ox = dx, *oy = dy;
 }
 
 /* On the first aligned frame of a run: the search radius, configured or
  * derived, checked against the marks this frame shows. Returns 0, or
  * PV_EINVAL with s->config_error set. */
-static int resolve_radius(pv_sequencer *s, const pv_image *img) {
-  int n = pv_matcher_find(s->io.matcher, img, s->matches, MATCHES_MAX);
+static int resolve_radius(pv_sequencer *s, const pv_frame *f) {
+  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY, 0};
+  int n = pv_matcher_find_frame(s->io.matcher, f->data, f->width, f->height, f->stride,
+                                f->format, &all, s->matches, MATCHES_MAX);
   double marks = n > 1 ? pv__marks_spacing(s->matches, n, s->p.min_score, s->p.um_per_px)
                        : INFINITY;
   double hint = s->p.pitch_hint_um > 0 ? s->p.pitch_hint_um : INFINITY;
@@ -193,7 +174,7 @@ static int resolve_radius(pv_sequencer *s, const pv_image *img) {
   if (r == 0) { /* auto */
     /* no repetition known: the whole frame */
     r = isfinite(small) ? 0.45 * small
-                        : hypot(img->width, img->height) * s->p.um_per_px;
+                        : hypot(f->width, f->height) * s->p.um_per_px;
     pv_info("align: search radius %.1f um = 0.45 x the smallest spacing (um) of: marks "
             "in frame 1 %.1f, targets %.1f, pitch %.1f", r, marks, s->targets_spacing_um, hint);
   } else if (2 * r >= marks) {
@@ -218,52 +199,25 @@ static int resolve_radius(pv_sequencer *s, const pv_image *img) {
   return 0;
 }
 
-/* Finds the target's mark in the search region of img, where it must be
- * given the commanded position; its stage offset from the commanded
- * position goes to (dx, dy) and its score to the result. Returns the
- * point status: ok, or why no single candidate explains the frame. */
-static pv_point_status locate(pv_sequencer *s, const pv_image *img, double *dx,
-                              double *dy) {
+/* Finds the target's mark in the search region of f (vision.c); its
+ * stage offset from the commanded position goes to (dx, dy), its score
+ * (when there is a candidate) and why not ok to the result. Returns the
+ * point status. */
+static pv_point_status locate(pv_sequencer *s, const pv_frame *f, double *dx, double *dy) {
   pv_point_result *r = &s->res;
-  double cx = (img->width - 1) / 2.0, cy = (img->height - 1) / 2.0, ex, ey;
-  um_to_px(s, r->x_target_um - s->cmd_x, r->y_target_um - s->cmd_y, &ex, &ey);
-  ex += cx, ey += cy;
-  double rad = s->radius_um / s->p.um_per_px;
-  pv_match_region disc = {ex - rad, ey - rad, ex + rad, ey + rad, 1};
-  int n = pv_matcher_find_in(s->io.matcher, img, &disc, s->matches, MATCHES_MAX);
-  if (n < 0) {
-    pv_snprintf_c(r->error, sizeof r->error, "match: %s", pv_strerror(n));
-    return PV_POINT_NO_MATCH;
+  pv_vision_result v;
+  pv_vision_locate(&s->p, s->io.matcher, f, s->radius_um, r->x_target_um - s->cmd_x,
+                   r->y_target_um - s->cmd_y, &v);
+  if (v.candidates > 0) {
+    r->score = v.score;
+    pv_debug("point %" PRId64 ": %d candidates within %.1f um, best %.3f, next %.3f", r->idx,
+             v.candidates, s->radius_um, v.score, v.next_score);
   }
-  int k = 0; /* the disc holds integer placements; keep it for sub-pixel ones */
-  for (int i = 0; i < n; i++)
-    if (hypot(s->matches[i].x - ex, s->matches[i].y - ey) <= rad) s->matches[k++] = s->matches[i];
-  if (k == 0) {
-    pv_snprintf_c(r->error, sizeof r->error,
-             "no match above match.threshold within %.1f um of the die's mark", s->radius_um);
-    return PV_POINT_NO_MATCH;
+  if (v.status != PV_POINT_OK) {
+    pv_snprintf_c(r->error, sizeof r->error, "%s", v.error);
+    return v.status;
   }
-  const pv_match *b = &s->matches[0];
-  r->score = b->score;
-  pv_debug("point %" PRId64 ": %d candidates within %.1f um, best %.3f, next %.3f", r->idx,
-           k, s->radius_um, b->score, k > 1 ? s->matches[1].score : NAN);
-  if (r->score < s->p.min_score) {
-    pv_snprintf_c(r->error, sizeof r->error, "best match within %.1f um scores %.3f, below "
-             "align.min_score %.3f", s->radius_um, r->score, s->p.min_score);
-    return PV_POINT_LOW_SCORE;
-  }
-  if (k > 1 && s->matches[1].score >= b->score - s->p.ambiguity_margin) {
-    double ax, ay, bx, by;
-    px_to_um(s, b->x - cx, b->y - cy, &ax, &ay);
-    px_to_um(s, s->matches[1].x - cx, s->matches[1].y - cy, &bx, &by);
-    pv_snprintf_c(r->error, sizeof r->error,
-             "two candidates within %.1f um score %.3f and %.3f (align.ambiguity_margin "
-             "%.3f): at (%.1f, %.1f) and (%.1f, %.1f) um from the camera centre",
-             s->radius_um, b->score, s->matches[1].score, s->p.ambiguity_margin, ax, ay,
-             bx, by);
-    return PV_POINT_AMBIGUOUS;
-  }
-  px_to_um(s, b->x - cx, b->y - cy, dx, dy);
+  *dx = v.dx_um, *dy = v.dy_um;
   return PV_POINT_OK;
 }
 
@@ -275,14 +229,18 @@ static pv_point_status locate(pv_sequencer *s, const pv_image *img, double *dx,
 
 static pv_point_status align(pv_sequencer *s, int64_t t_settled) {
   pv_point_result *r = &s->res;
-  pv_image view;
   int fresh_starts = 1, frames = 0;
   for (int it = 1; it <= s->p.max_iterations; it++) {
-    if (grab_luma(s, t_settled, &view) != 0) return PV_POINT_CAMERA_ERROR;
-    if (isnan(s->radius_um) && resolve_radius(s, &view) != 0) return CANNOT_ALIGN;
+    pv_lease lease = {0};
+    if (grab_frame(s, t_settled, &lease) != 0) return PV_POINT_CAMERA_ERROR;
+    if (isnan(s->radius_um) && resolve_radius(s, lease.frame) != 0) {
+      pv_lease_release(&lease);
+      return CANNOT_ALIGN;
+    }
     r->iterations = ++frames;
     double dx = 0, dy = 0;
-    pv_point_status st = locate(s, &view, &dx, &dy);
+    pv_point_status st = locate(s, lease.frame, &dx, &dy);
+    pv_lease_release(&lease); /* before any stage move */
     if (st != PV_POINT_OK) return st;
     r->residual_um = hypot(dx, dy);
     pv_debug("point %" PRId64 " iteration %d: score %.3f, offset (%.2f, %.2f) um",
