@@ -230,6 +230,19 @@ static int deliver(sim_camera *c, pv_frame *into, uint64_t id, int64_t exposure)
   return PV_OK;
 }
 
+/* The per-frame faults of a frame due at `start`, one draw each: lost
+ * (PV_ETIMEDOUT once the grab's timeout has passed), incomplete
+ * (PV_EINCOMPLETE at start), or PV_OK at start. */
+static int frame_faults(sim_camera *c, int64_t now, int64_t timeout_ns, int64_t start) {
+  double u = pv_rng_uniform(&c->rng);
+  if (u < c->p.fault_nodata) {
+    sleep_until(now + timeout_ns);
+    return PV_ETIMEDOUT;
+  }
+  sleep_until(start);
+  return u < c->p.fault_nodata + c->p_incomplete ? PV_EINCOMPLETE : PV_OK;
+}
+
 /* Software trigger mode (see the file comment). */
 static int grab_triggered(sim_camera *c, pv_frame *into, int64_t now, int64_t timeout_ns) {
   if (c->pending_n == 0) {
@@ -242,14 +255,8 @@ static int grab_triggered(sim_camera *c, pv_frame *into, int64_t now, int64_t ti
   int64_t start = fired + (int64_t)(c->p.trigger_latency_us * 1e3 * c->p.speed);
   uint64_t id = ++c->frame_seed;
   record(c, id, fired, start);
-  double u = pv_rng_uniform(&c->rng);
-  if (u < c->p.fault_nodata) { /* the frame is lost: a lost trigger */
-    sleep_until(now + timeout_ns);
-    return PV_ETIMEDOUT;
-  }
-  sleep_until(start);
-  if (u < c->p.fault_nodata + c->p_incomplete) return PV_EINCOMPLETE;
-  return deliver(c, into, id, start);
+  int rc = frame_faults(c, now, timeout_ns, start); /* lost: a lost trigger */
+  return rc == PV_OK ? deliver(c, into, id, start) : rc;
 }
 
 static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
@@ -270,13 +277,8 @@ static int sim_grab(void *self, pv_frame *into, int timeout_ms) {
   }
   int64_t start = c->next_ns;
   c->next_ns += c->period_ns;
-  double u = pv_rng_uniform(&c->rng);
-  if (u < c->p.fault_nodata) {
-    sleep_until(now + timeout_ns);
-    return PV_ETIMEDOUT;
-  }
-  if (c->period_ns > 0) sleep_until(start);
-  if (u < c->p.fault_nodata + c->p_incomplete) return PV_EINCOMPLETE;
+  rc = frame_faults(c, now, timeout_ns, start);
+  if (rc != PV_OK) return rc;
   int64_t exposure = pv_now_ns();
   uint64_t id = ++c->frame_seed;
   record(c, id, 0, exposure);
