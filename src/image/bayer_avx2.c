@@ -14,6 +14,7 @@
 #define VW 32
 #define V_LOAD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define V_STORE(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
+#define V_STORE_A(p, v) _mm256_store_si256((__m256i *)(void *)(p), (v))
 #define V_SET16(k) _mm256_set1_epi16((short)(k))
 #define V_SLL8(v) _mm256_slli_epi16((v), 8)
 #define V_SRL8(v) _mm256_srli_epi16((v), 8)

@@ -26,6 +26,7 @@
 #ifndef PV_IMAGE_BAYER_INTERNAL_H
 #define PV_IMAGE_BAYER_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "probevision/image.h"

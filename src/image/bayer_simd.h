@@ -1,6 +1,7 @@
 /* Bayer -> luma: the vector kernels, written once for every instruction set.
  * Included by bayer_sse2.c and bayer_avx2.c after they define, for their
- * vector type: VT, VW (bytes per vector), V_LOAD(p), V_STORE(p, v),
+ * vector type: VT, VW (bytes per vector), V_LOAD(p), V_STORE(p, v), V_STORE_A(p, v)
+ * (aligned),
  * V_SET16(k), V_SLL8(v), V_SRL8(v), V_SRL2(v), V_AND(a, b), V_OR(a, b), V_ADD(a, b),
  * V_AVG(a, b) (unsigned 16-bit rounding average), V_MULHI(a, b) (unsigned
  * 16-bit high product), V_PACK(a, b) (16-bit lanes -> bytes, in order), and
@@ -24,11 +25,12 @@ static inline VT KNAME(lo)(VT v) { return V_SLL8(v); }
 static inline VT KNAME(hi)(VT v, VT ff00) { return V_AND(v, ff00); }
 
 /* Output pixels p .. p + VW - 1 of a row; needs pixels p - 1 .. p + VW.
- * a_green: the A pixels (parity of p) are green sites. */
+ * a_green: the A pixels (parity of p) are green sites; ka: the A pixels'
+ * weights (centre, k1, k2), kb: the B pixels'. aligned: o is VW-aligned. */
 static inline void KNAME(block)(const uint8_t *u, const uint8_t *m,
                                 const uint8_t *d, uint8_t *o, int a_green,
-                                VT kca, VT k1a, VT k2a, VT kcb, VT k1b,
-                                VT k2b, VT ff00, VT r128) {
+                                const VT *ka, const VT *kb, VT ff00, VT r128,
+                                int aligned) {
   VT m0 = V_LOAD(m), u0 = V_LOAD(u), d0 = V_LOAD(d);
   VT ca = KNAME(lo)(m0), cb = KNAME(hi)(m0, ff00);
   VT ha = V_AVG(KNAME(lo)(V_LOAD(m - 1)), cb);
@@ -38,38 +40,60 @@ static inline void KNAME(block)(const uint8_t *u, const uint8_t *m,
   VT sa, sb;
   if (a_green) {
     VT va2 = V_AVG(KNAME(hi)(V_LOAD(u + 1), ff00), KNAME(hi)(V_LOAD(d + 1), ff00));
-    sa = V_ADD(V_ADD(V_MULHI(ca, kca), V_MULHI(ha, k1a)), V_MULHI(va, k2a));
-    sb = V_ADD(V_ADD(V_MULHI(cb, kcb), V_MULHI(V_AVG(hb, vb), k1b)),
-               V_MULHI(V_AVG(va, va2), k2b));
+    sa = V_ADD(V_ADD(V_MULHI(ca, ka[0]), V_MULHI(ha, ka[1])), V_MULHI(va, ka[2]));
+    sb = V_ADD(V_ADD(V_MULHI(cb, kb[0]), V_MULHI(V_AVG(hb, vb), kb[1])),
+               V_MULHI(V_AVG(va, va2), kb[2]));
   } else {
     VT vbm = V_AVG(KNAME(lo)(V_LOAD(u - 1)), KNAME(lo)(V_LOAD(d - 1)));
-    sa = V_ADD(V_ADD(V_MULHI(ca, kca), V_MULHI(V_AVG(ha, va), k1a)),
-               V_MULHI(V_AVG(vbm, vb), k2a));
-    sb = V_ADD(V_ADD(V_MULHI(cb, kcb), V_MULHI(hb, k1b)), V_MULHI(vb, k2b));
+    sa = V_ADD(V_ADD(V_MULHI(ca, ka[0]), V_MULHI(V_AVG(ha, va), ka[1])),
+               V_MULHI(V_AVG(vbm, vb), ka[2]));
+    sb = V_ADD(V_ADD(V_MULHI(cb, kb[0]), V_MULHI(hb, kb[1])), V_MULHI(vb, kb[2]));
   }
   VT out = V_OR(V_SRL8(V_ADD(sa, r128)), V_AND(V_ADD(sb, r128), ff00));
-  V_STORE(o, out);
+  if (aligned) V_STORE_A(o, out);
+  else V_STORE(o, out);
 }
 
+/* Blocks at p, p + VW, ... while p + VW <= end. Returns the next p. */
+static inline int KNAME(blocks)(const uint8_t *up, const uint8_t *mid,
+                                const uint8_t *dn, uint8_t *o, int p, int end,
+                                int gpar, const VT k[2][3], VT ff00, VT r128,
+                                int aligned) {
+  int pa = p & 1;
+  if (pa == gpar)
+    for (; p + VW <= end; p += VW)
+      KNAME(block)(up + p, mid + p, dn + p, o + p, 1, k[pa], k[pa ^ 1], ff00, r128, aligned);
+  else
+    for (; p + VW <= end; p += VW)
+      KNAME(block)(up + p, mid + p, dn + p, o + p, 0, k[pa], k[pa ^ 1], ff00, r128, aligned);
+  return p;
+}
+
+/* The vector part covers [max(xa, 1), min(xb, w - 1)): a first unaligned
+ * block, aligned stores from there (overlapping the first block: the same
+ * bytes are written twice), a last unaligned block ending at the limit; the
+ * scalar definition does what is left (the frame's first and last columns,
+ * and rows too short for one block). */
 void KNAME(row)(const uint8_t *up, const uint8_t *mid, const uint8_t *dn,
                 int w, int xa, int xb, uint8_t *out, const pv__luma_row *k) {
-  int x = xa;
-  for (; x < xb && x < 1; x++) out[x - xa] = pv__luma_px(up, mid, dn, x, w, k);
-  if (x + VW <= xb && x + VW < w) {
-    int pa = x & 1, pb = pa ^ 1, a_green = pa == k->gpar;
-    VT kca = V_SET16(k->kc[pa]), k1a = V_SET16(k->k1[pa]), k2a = V_SET16(k->k2[pa]);
-    VT kcb = V_SET16(k->kc[pb]), k1b = V_SET16(k->k1[pb]), k2b = V_SET16(k->k2[pb]);
+  int x = xa, end = xb < w - 1 ? xb : w - 1;
+  uint8_t *o = out - xa; /* o[x]: output of pixel x */
+  for (; x < xb && x < 1; x++) o[x] = pv__luma_px(up, mid, dn, x, w, k);
+  if (x + VW <= end) {
+    VT kv[2][3];
+    for (int p = 0; p < 2; p++) {
+      kv[p][0] = V_SET16(k->kc[p]);
+      kv[p][1] = V_SET16(k->k1[p]);
+      kv[p][2] = V_SET16(k->k2[p]);
+    }
     VT ff00 = V_SET16(0xff00), r128 = V_SET16(128);
-    if (a_green)
-      for (; x + VW <= xb && x + VW < w; x += VW)
-        KNAME(block)(up + x, mid + x, dn + x, out + (x - xa), 1, kca, k1a, k2a,
-                     kcb, k1b, k2b, ff00, r128);
-    else
-      for (; x + VW <= xb && x + VW < w; x += VW)
-        KNAME(block)(up + x, mid + x, dn + x, out + (x - xa), 0, kca, k1a, k2a,
-                     kcb, k1b, k2b, ff00, r128);
+    int next = KNAME(blocks)(up, mid, dn, o, x, x + VW, k->gpar, kv, ff00, r128, 0);
+    int mis = (int)((uintptr_t)(o + next) & (VW - 1));
+    x = KNAME(blocks)(up, mid, dn, o, next - mis, end, k->gpar, kv, ff00, r128, 1);
+    if (x < end)
+      x = KNAME(blocks)(up, mid, dn, o, end - VW, end, k->gpar, kv, ff00, r128, 0);
   }
-  for (; x < xb; x++) out[x - xa] = pv__luma_px(up, mid, dn, x, w, k);
+  for (; x < xb; x++) o[x] = pv__luma_px(up, mid, dn, x, w, k);
 }
 
 /* VW / 2 cells from a and b (VW bytes each). */

@@ -8,6 +8,7 @@
 #define VW 16
 #define V_LOAD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 #define V_STORE(p, v) _mm_storeu_si128((__m128i *)(void *)(p), (v))
+#define V_STORE_A(p, v) _mm_store_si128((__m128i *)(void *)(p), (v))
 #define V_SET16(k) _mm_set1_epi16((short)(k))
 #define V_SLL8(v) _mm_slli_epi16((v), 8)
 #define V_SRL8(v) _mm_srli_epi16((v), 8)
