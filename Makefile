@@ -27,6 +27,7 @@ demo: build
 	$(BUILD)/probevision run --db results.db $(DEMO_ARGS)
 
 test: deps
+	@scripts/install-deps --photos
 	@scripts/run-tests
 
 bench: deps
