@@ -48,14 +48,12 @@ AVX2 static int64_t hsum_epi32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
-AVX2 void pv__down_u8_avx2(const uint8_t *src, int w, int h, int stride,
-                           pv__fimg *dst) {
-  int dw = w / 2, dh = h / 2;
-  dst->w = dw;
-  dst->h = dh;
+AVX2 void pv__down_u8_rows_avx2(const uint8_t *src, int w, int stride,
+                                pv__fimg *dst, int y0, int y1) {
+  int dw = w / 2;
   const __m256i ones = _mm256_set1_epi8(1);
   const __m256 q = _mm256_set1_ps(0.25f), k = _mm256_set1_ps(-128.0f);
-  for (int y = 0; y < dh; y++) {
+  for (int y = y0; y < y1; y++) {
     const uint8_t *a = src + (size_t)(2 * y) * (size_t)stride;
     const uint8_t *b = a + stride;
     float *d = dst->px + (size_t)y * (size_t)dw;
@@ -79,12 +77,18 @@ AVX2 void pv__down_u8_avx2(const uint8_t *src, int w, int h, int stride,
   }
 }
 
-AVX2 void pv__down_f_avx2(const pv__fimg *src, pv__fimg *dst) {
-  int dw = src->w / 2, dh = src->h / 2;
-  dst->w = dw;
-  dst->h = dh;
+void pv__down_u8_avx2(const uint8_t *src, int w, int h, int stride,
+                      pv__fimg *dst) {
+  dst->w = w / 2;
+  dst->h = h / 2;
+  pv__down_u8_rows_avx2(src, w, stride, dst, 0, h / 2);
+}
+
+AVX2 void pv__down_f_rows_avx2(const pv__fimg *src, pv__fimg *dst, int y0,
+                               int y1) {
+  int dw = src->w / 2;
   const __m256 q = _mm256_set1_ps(0.25f);
-  for (int y = 0; y < dh; y++) {
+  for (int y = y0; y < y1; y++) {
     const float *a = src->px + (size_t)(2 * y) * (size_t)src->w;
     const float *b = a + src->w;
     float *d = dst->px + (size_t)y * (size_t)dw;
@@ -101,6 +105,12 @@ AVX2 void pv__down_f_avx2(const pv__fimg *src, pv__fimg *dst) {
     for (; x < dw; x++)
       d[x] = ((a[2 * x] + b[2 * x]) + (a[2 * x + 1] + b[2 * x + 1])) * 0.25f;
   }
+}
+
+void pv__down_f_avx2(const pv__fimg *src, pv__fimg *dst) {
+  dst->w = src->w / 2;
+  dst->h = src->h / 2;
+  pv__down_f_rows_avx2(src, dst, 0, src->h / 2);
 }
 
 AVX2 void pv__cross_row_avx2(const pv__fimg *img, const pv__tlevel *tl,

@@ -75,6 +75,9 @@ struct pv_matcher {
   double lk_mean, lk_std;   /* template interior mean and standard deviation */
   int lk_ok;                /* gradients are usable for Lucas-Kanade */
   int lk_row_step;          /* Lucas-Kanade uses rows 0, k, 2k, ... */
+  struct pv__workers *pool; /* params.threads - 1 threads (workers.c) */
+  struct pv__band *band;    /* per-band scan buffers, nband of them (scan.c) */
+  int nband;
   uint8_t *frame_luma;      /* pv_matcher_find_frame's luma, max_w x max_h
                                (+ pad): only the rectangle a find reads is
                                written (frame.c) */
@@ -91,6 +94,15 @@ void pv__down_u8(const uint8_t *src, int w, int h, int stride, pv__fimg *dst);
 void pv__down_f(const pv__fimg *src, pv__fimg *dst);
 /* Fills the top-level integral images (size (w+1)*(h+1)). */
 void pv__integrals(const pv__fimg *img, double *isum, double *isq);
+/* Rows [y0, y1) of dst only (dst->w, dst->h set by the caller): the same
+ * values as the whole-level functions, for building in bands. */
+void pv__down_u8_rows(const uint8_t *src, int w, int stride, pv__fimg *dst,
+                      int y0, int y1);
+void pv__down_f_rows(const pv__fimg *src, pv__fimg *dst, int y0, int y1);
+/* Levels 1..top of img and the top level's integral images, in row bands
+ * on the matcher's workers (the same bits for any thread count); nothing
+ * for top == 0. Step 0 of pv__search. */
+void pv__pyramid_build(pv_matcher *m, const pv_image *img);
 
 /* ---- ncc.c ---- */
 /* Exhaustive scores of row v of placements (w-tw+1 of them) into out, on a
@@ -116,6 +128,9 @@ int pv__simd_detect(void);
 void pv__down_u8_avx2(const uint8_t *src, int w, int h, int stride,
                       pv__fimg *dst);
 void pv__down_f_avx2(const pv__fimg *src, pv__fimg *dst);
+void pv__down_u8_rows_avx2(const uint8_t *src, int w, int stride,
+                           pv__fimg *dst, int y0, int y1);
+void pv__down_f_rows_avx2(const pv__fimg *src, pv__fimg *dst, int y0, int y1);
 /* Correlation sums of placements u = 0 .. nu-1 (rounded up to 32) of row v
  * into acc. */
 void pv__cross_row_avx2(const pv__fimg *img, const pv__tlevel *tl, int v,
@@ -126,7 +141,8 @@ double pv__ncc_u8_avx2(const pv_image *img, const pv__tlevel *tl, int x,
 
 /* ---- scan.c ---- */
 /* Step 1 of the search: the top level's local maxima, the best
- * PV__MATCH_CAND_CAP of them (unsorted) into m->cand; returns how many. */
+ * PV__MATCH_CAND_CAP of them into m->cand, best first (ties: lower y, then
+ * lower x), the same for any thread count; returns how many. */
 int pv__scan_top(pv_matcher *m, const pv_image *img);
 
 /* ---- search.c ---- */
@@ -146,6 +162,36 @@ double pv__score0(const pv_matcher *m, const pv_image *img, int x, int y);
 int pv__find_in_rect(const pv_matcher *m, int w, int h,
                      const pv_match_region *region, int *x0, int *y0, int *rw,
                      int *rh);
+
+/* ---- workers.c: the matcher's fork-join pool ---- */
+typedef struct pv__workers pv__workers;
+typedef void (*pv__task_fn)(void *ctx, int task);
+/* Starts n - 1 threads (n >= 1; 1: none); the caller of pv__workers_run is
+ * the n-th worker. PV_ENOMEM if a thread cannot start. */
+int pv__workers_create(int n, pv__workers **out);
+/* Stops and joins the threads, frees the pool (NULL: nothing). */
+void pv__workers_destroy(pv__workers *w);
+/* Workers including the caller (1 for NULL). */
+int pv__workers_count(const pv__workers *w);
+/* Runs fn(ctx, i) for i = 0 .. ntasks-1 on the pool's threads and the
+ * caller's, returns when all have finished. Which thread runs which i is
+ * not fixed: task i must write only to its own slot (deterministic for any
+ * thread count). One run at a time per pool; allocates nothing. NULL pool:
+ * runs them in order on the caller's thread. */
+void pv__workers_run(pv__workers *w, pv__task_fn fn, void *ctx, int ntasks);
+/* pv__workers_run on the matcher's pool: for loops whose iterations are
+ * independent (e.g. the per-candidate descent of search.c, results into
+ * slot i). fn must not use the matcher's shared scratch (m->rows, m->acc,
+ * m->warp...): only its own stack and slot. */
+void pv__parallel_for(pv_matcher *m, int n, void (*fn)(void *ctx, int i),
+                      void *ctx);
+
+/* ---- scan.c: per-band buffers ---- */
+/* Allocates m->nband bands of scan buffers (1, or 2 per thread; pages
+ * touched); PV_ENOMEM. */
+int pv__scan_alloc(pv_matcher *m);
+/* Frees them (NULL-safe, for a half-built matcher). */
+void pv__scan_free(pv_matcher *m);
 
 /* ---- subpixel.c ---- */
 /* Precomputes gradients and the inverse Hessian from m->templ8. */

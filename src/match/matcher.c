@@ -3,8 +3,12 @@
  * sub-pixel) and destruction. See match_internal.h for the layout and
  * search.c for the coarse-to-fine strategy, templ.c for the template.
  *
- * params->threads is accepted and ignored: the search is single-threaded
- * (so it trivially never changes the answer).
+ * Threads: params->threads - 1 workers (workers.c) start at create and are
+ * joined at destroy; the thread calling find is the other one. The
+ * pyramid (pyramid.c) and the top level's scan (scan.c) run in row bands
+ * on them, with per-band buffers allocated at create: no thread starts and
+ * nothing is allocated per find, and the answer is the same bits for any
+ * thread count (tests/match/test_threads.c).
  * Kernels: m->simd picks AVX2+FMA (kernels_avx2.c) or the portable ones
  * (ncc.c, pyramid.c) once at create; both give the same matches.
  */
@@ -91,6 +95,8 @@ int pv_matcher_create(int max_w, int max_h, const pv_image *templ,
   m->templ8 = malloc((size_t)templ->width * (size_t)templ->height);
   int rc = m->templ8 ? pv__template_build(m, templ) : PV_ENOMEM;
   if (rc == PV_OK) rc = alloc_buffers(m);
+  if (rc == PV_OK) rc = pv__scan_alloc(m); /* per-band buffers (scan.c) */
+  if (rc == PV_OK) rc = pv__workers_create(p.threads, &m->pool);
   if (rc == PV_OK) { /* pv_matcher_find_frame's luma (frame.c) */
     m->frame_luma = alloc_touched((size_t)max_w * (size_t)max_h + PV__MATCH_PAD, 1);
     if (m->frame_luma == NULL) rc = PV_ENOMEM;
@@ -106,6 +112,8 @@ int pv_matcher_create(int max_w, int max_h, const pv_image *templ,
 
 void pv_matcher_destroy(pv_matcher *m) {
   if (m == NULL) return;
+  pv__workers_destroy(m->pool); /* joins the threads first */
+  pv__scan_free(m);
   for (int l = 0; l < PV__MATCH_MAX_LEVELS; l++) {
     free(m->tl[l].zm);
     free(m->lvl[l].px);

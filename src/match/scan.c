@@ -1,34 +1,122 @@
-/* Exhaustive scan of the matcher's top level (step 1 of search.c).
+/* Exhaustive scan of the matcher's top level (step 1 of search.c), in row
+ * bands run on the matcher's workers.
  *
- * Scores every top-level placement one row at a time into a ring of 3 rows;
- * each local maximum (ties: the first one wins) enters a min-heap holding
- * the best PV__MATCH_CAND_CAP. Placements outside the current find's
- * ellipse score -3: never a maximum, never a rival. Allocates nothing.
+ * The placements' rows 0 .. nv-1 are cut into nb bands of consecutive rows
+ * (nb depends on the thread count and the image, never the answer). A
+ * band scores its own rows plus one halo row above and below (so each row's
+ * local-maximum test sees both neighbours) into its own ring of 3 rows,
+ * and pushes each local maximum of its own rows (ties with a neighbour: the
+ * first one wins) into its own min-heap of the best PV__MATCH_CAND_CAP.
+ * Placements outside the current find's ellipse score -3: never a maximum,
+ * never a rival.
+ *
+ * Why the answer is independent of the bands: a row's scores are a pure
+ * function of the row (pv__ncc_row_f reads the integral images; the 8-bit
+ * level 0 restarts its column sums at the band's first row, exact integer
+ * sums), and candidates are ranked by a total order -- score, then lower
+ * y, then lower x -- so the best CAP of all bands' best CAP are the best
+ * CAP of the whole level, whatever the cut. The merge writes them to
+ * m->cand best first in that order.
+ *
+ * Buffers: each band's ring, accumulators, column sums and heap are
+ * allocated at create (pv__scan_alloc); a scan allocates nothing.
  */
+#include <stdlib.h>
+
 #include "match_internal.h"
 
+#define BAND_MIN_ROWS 16 /* fewer rows per band: the halo rows cost too much */
+
+struct pv__band {
+  float *rows;             /* 3 rows of scores (ring by v % 3) */
+  float *acc;              /* one row of correlation accumulators */
+  int64_t *colsum, *colsq; /* level 0's column sums (top == 0) */
+  pv__cand *heap;          /* the band's best, min-heap by rank */
+  int n;                   /* in heap */
+};
+
+static void *alloc_touched(size_t n, size_t size) {
+  void *p = calloc(n, size);
+  if (p != NULL) pv_prefault(p, n * size);
+  return p;
+}
+
+int pv__scan_alloc(pv_matcher *m) {
+  int th = m->params.threads;
+  int nb = th == 1 ? 1 : 2 * th; /* more bands than threads: a thread that
+                                    is preempted holds up less */
+  m->band = calloc((size_t)nb, sizeof *m->band);
+  if (m->band == NULL) return PV_ENOMEM;
+  m->nband = nb;
+  size_t rs = (size_t)m->max_w + PV__MATCH_PAD;
+  for (int b = 0; b < nb; b++) {
+    struct pv__band *d = &m->band[b];
+    d->rows = alloc_touched(3 * rs, sizeof(float));
+    d->acc = alloc_touched(rs, sizeof(float));
+    d->heap = alloc_touched(PV__MATCH_CAND_CAP, sizeof(pv__cand));
+    if (!d->rows || !d->acc || !d->heap) return PV_ENOMEM;
+    if (m->top == 0) {
+      d->colsum = alloc_touched((size_t)m->max_w, sizeof(int64_t));
+      d->colsq = alloc_touched((size_t)m->max_w, sizeof(int64_t));
+      if (!d->colsum || !d->colsq) return PV_ENOMEM;
+    }
+  }
+  return PV_OK;
+}
+
+void pv__scan_free(pv_matcher *m) {
+  for (int b = 0; b < m->nband && m->band != NULL; b++) {
+    free(m->band[b].rows);
+    free(m->band[b].acc);
+    free(m->band[b].colsum);
+    free(m->band[b].colsq);
+    free(m->band[b].heap);
+  }
+  free(m->band);
+  m->band = NULL;
+  m->nband = 0;
+}
+
+/* Whether a ranks below b: lower score, then (ties) larger y, larger x. */
+static int worse(const pv__cand *a, const pv__cand *b) {
+  if (a->score != b->score) return a->score < b->score;
+  if (a->y != b->y) return a->y > b->y;
+  return a->x > b->x;
+}
+
+static void sift_down(pv__cand *h, int n, int i, pv__cand c) {
+  for (;;) {
+    int k = 2 * i + 1;
+    if (k >= n) break;
+    if (k + 1 < n && worse(&h[k + 1], &h[k])) k++;
+    if (!worse(&h[k], &c)) break;
+    h[i] = h[k];
+    i = k;
+  }
+  h[i] = c;
+}
+
 static void heap_push(pv__cand *h, int *n, pv__cand c) {
-  int i;
   if (*n < PV__MATCH_CAND_CAP) {
-    i = (*n)++;
-    while (i > 0 && h[(i - 1) / 2].score > c.score) {
+    int i = (*n)++;
+    while (i > 0 && worse(&c, &h[(i - 1) / 2])) {
       h[i] = h[(i - 1) / 2];
       i = (i - 1) / 2;
     }
     h[i] = c;
     return;
   }
-  if (c.score <= h[0].score) return;
-  i = 0; /* replace the root (the worst kept) and sift down */
-  for (;;) {
-    int k = 2 * i + 1;
-    if (k >= *n) break;
-    if (k + 1 < *n && h[k + 1].score < h[k].score) k++;
-    if (h[k].score >= c.score) break;
-    h[i] = h[k];
-    i = k;
+  if (!worse(&h[0], &c)) return; /* not better than the worst kept */
+  sift_down(h, *n, 0, c);        /* replace the root and sift down */
+}
+
+/* Heap sort: the heap's n items become best first. */
+static void heap_sort(pv__cand *h, int n) {
+  for (int k = n - 1; k > 0; k--) {
+    pv__cand last = h[k];
+    h[k] = h[0]; /* the worst left goes to the back */
+    sift_down(h, k, 0, last);
   }
-  h[i] = c;
 }
 
 static void local_maxima(const float *a, const float *b, const float *c,
@@ -48,31 +136,80 @@ static void local_maxima(const float *a, const float *b, const float *c,
   }
 }
 
-int pv__scan_top(pv_matcher *m, const pv_image *img) {
-  int t = m->top, n = 0;
-  int w = t ? m->lvl[t].w : img->width, h = t ? m->lvl[t].h : img->height;
-  int nu = w - m->tl[t].w + 1, nv = h - m->tl[t].h + 1;
+typedef struct scan_job {
+  pv_matcher *m;
+  const pv_image *img;
+  int t, nu, nv, nb;
+} scan_job;
+
+/* Level 0's column sums of the window whose first row is v (top == 0). */
+static void colsums_at(const pv_image *img, int th, int v, int64_t *colsum,
+                       int64_t *colsq) {
+  size_t st = (size_t)img->stride;
+  for (int x = 0; x < img->width; x++) colsum[x] = colsq[x] = 0;
+  for (int r = v; r < v + th; r++)
+    for (int x = 0; x < img->width; x++) {
+      int64_t p = img->data[(size_t)r * st + x];
+      colsum[x] += p;
+      colsq[x] += p * p;
+    }
+}
+
+/* Task b: the band of maxima rows [v0, v1), scoring [lo, hi). */
+static void scan_band(void *ctx, int b) {
+  const scan_job *j = ctx;
+  pv_matcher *m = j->m;
+  struct pv__band *d = &m->band[b];
+  int t = j->t, nu = j->nu, nv = j->nv;
+  int v0 = (int)((int64_t)nv * b / j->nb);
+  int v1 = (int)((int64_t)nv * (b + 1) / j->nb);
+  int lo = v0 > 0 ? v0 - 1 : 0, hi = v1 < nv ? v1 + 1 : nv;
   size_t rs = (size_t)m->max_w + PV__MATCH_PAD;
-  for (int v = 0; v <= nv; v++) {
-    if (v < nv) {
-      float *out = m->rows + (size_t)(v % 3) * rs;
+  d->n = 0;
+  if (t == 0 && lo > 0) /* pv__ncc_row_u8(lo) moves the window from lo-1 */
+    colsums_at(j->img, m->tl[0].h, lo - 1, d->colsum, d->colsq);
+  for (int v = lo; v <= hi; v++) {
+    if (v < hi) {
+      float *out = d->rows + (size_t)(v % 3) * rs;
       if (t)
-        pv__ncc_row_f(&m->lvl[t], m->isum, m->isq, &m->tl[t], m->acc, v, out,
+        pv__ncc_row_f(&m->lvl[t], m->isum, m->isq, &m->tl[t], d->acc, v, out,
                       m->simd);
       else
-        pv__ncc_row_u8(img, &m->tl[0], m->acc, m->colsum, m->colsq, v, out);
+        pv__ncc_row_u8(j->img, &m->tl[0], d->acc, d->colsum, d->colsq, v,
+                       out);
       if (m->erx > 0) /* outside the ellipse: never a maximum, never a rival */
         for (int x = 0; x < nu; x++)
           if (!pv__in_ellipse(m, t, x, v)) out[x] = -3.0f;
     }
-    if (v >= 1) { /* row v-1 now has both neighbours computed */
-      int y = v - 1;
-      const float *a = y > 0 ? m->rows + (size_t)((y - 1) % 3) * rs : NULL;
-      const float *b = m->rows + (size_t)(y % 3) * rs;
-      const float *c = y + 1 < nv ? m->rows + (size_t)((y + 1) % 3) * rs : NULL;
-      local_maxima(a, b, c, nu, y, m->cand, &n);
-    }
+    int y = v - 1; /* row y now has both neighbours computed */
+    if (y < v0 || y >= v1) continue;
+    const float *a = y > 0 ? d->rows + (size_t)((y - 1) % 3) * rs : NULL;
+    const float *bb = d->rows + (size_t)(y % 3) * rs;
+    const float *c = y + 1 < nv ? d->rows + (size_t)((y + 1) % 3) * rs : NULL;
+    local_maxima(a, bb, c, nu, y, d->heap, &d->n);
+  }
+  heap_sort(d->heap, d->n);
+}
+
+int pv__scan_top(pv_matcher *m, const pv_image *img) {
+  int t = m->top;
+  int w = t ? m->lvl[t].w : img->width, h = t ? m->lvl[t].h : img->height;
+  scan_job j = {m, img, t, w - m->tl[t].w + 1, h - m->tl[t].h + 1, 1};
+  if (j.nv <= 0 || j.nu <= 0) return 0;
+  j.nb = j.nv / BAND_MIN_ROWS < m->nband ? j.nv / BAND_MIN_ROWS : m->nband;
+  if (j.nb < 1) j.nb = 1;
+  pv__workers_run(m->pool, scan_band, &j, j.nb);
+  /* merge the bands' sorted lists, best first, the best CAP of them */
+  int pos[2 * PV_MATCH_THREADS_MAX] = {0}, n = 0;
+  while (n < PV__MATCH_CAND_CAP) {
+    int best = -1;
+    for (int b = 0; b < j.nb; b++)
+      if (pos[b] < m->band[b].n &&
+          (best < 0 || worse(&m->band[best].heap[pos[best]],
+                             &m->band[b].heap[pos[b]])))
+        best = b;
+    if (best < 0) break;
+    m->cand[n++] = m->band[best].heap[pos[best]++];
   }
   return n;
 }
-
