@@ -175,8 +175,8 @@ static void test_noise_scenes_identical(void **state) {
   int scenes = quick ? 4 : 16;
   for (int i = 0; i < scenes; i++) {
     if (i % 4 == 3) setenv("PV_MATCH_SIMD", "portable", 1);
-    int side = sides[i % 8], w = 3 * side + 200 + fx_int(0, 300);
-    int h = 2 * side + 150 + fx_int(0, 200);
+    int side = sides[i % 8], w = 2 * side + 120 + fx_int(0, 200);
+    int h = 2 * side + 80 + fx_int(0, 120);
     pv_image im = fx_image(w, h, 0);
     noise_scene(&im, side <= 24 ? i % 3 : 1 + side / 32); /* raw noise: the
                             top level is 0, an exhaustive 8-bit scan */
@@ -268,6 +268,7 @@ static void test_threads_out_of_range(void **state) {
 
 int main(int argc, char **argv) {
   quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+  if (getenv("PV_TEST_FILTER") != NULL) cmocka_set_test_filter(getenv("PV_TEST_FILTER"));
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pool_runs_every_task_once),
       cmocka_unit_test(test_pyramid_bands_same_bits),
