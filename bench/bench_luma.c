@@ -2,7 +2,7 @@
  *
  * On simulated wafer frames (the scene module rendering the default wafer
  * in each format) of 1224 x 1024, 2448 x 2048 and 5472 x 3648, times
- * pv_frame_to_luma with each kernel (scalar, SSE2, AVX2: forced through the
+ * pv_frame_to_luma with each kernel (scalar, SSE2, AVX2, AVX-512BW: forced through the
  * internal hook), pv_frame_to_luma_bin2 (best kernel), and, when OpenCV is
  * built in, cv::cvtColor(COLOR_Bayer..2GRAY) on the same buffer with one
  * thread and with OpenCV's default thread count. Every method runs once per
@@ -33,9 +33,9 @@ void pv_bench_cv_luma(const uint8_t *src, int w, int h, int stride, int order,
                       uint8_t *dst, int dstride);
 #endif
 
-enum { M_SCALAR, M_SSE2, M_AVX2, M_BIN2, M_CV1, M_CVN, M_COUNT };
-static const char *method_names[M_COUNT] = {"scalar", "sse2", "avx2", "bin2",
-                                            "opencv1", "opencvn"};
+enum { M_SCALAR, M_SSE2, M_AVX2, M_AVX512, M_BIN2, M_CV1, M_CVN, M_COUNT };
+static const char *method_names[M_COUNT] = {"scalar", "sse2", "avx2", "avx512",
+                                            "bin2", "opencv1", "opencvn"};
 
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -55,7 +55,7 @@ static double run_method(int m, const uint8_t *raw, int w, int h, pv_pixfmt fmt,
   int order = fmt == PV_PIXFMT_MONO8 ? 0 : (int)fmt - (int)PV_PIXFMT_BAYER_BG8;
   int64_t t0;
   switch (m) {
-  case M_SCALAR: case M_SSE2: case M_AVX2:
+  case M_SCALAR: case M_SSE2: case M_AVX2: case M_AVX512:
     if ((int)pv__luma_kernel_set((pv__luma_kernel)m) != m) return -1;
     t0 = pv_now_ns();
     if (pv_frame_to_luma(raw, w, h, w, fmt, out) != PV_OK) exit(1);
@@ -183,10 +183,10 @@ int main(int argc, char **argv) {
            "OpenCV default threads: %d\n\n",
            ver, repeat, pv__luma_kernel_name(pv__luma_kernel_set(PV__LUMA_KERNELS)),
            cv_threads);
-    printf("| frame | format | scalar ms | sse2 ms | avx2 ms | bin2 ms | OpenCV 1T ms "
+    printf("| frame | format | scalar ms | sse2 ms | avx2 ms | avx512 ms | bin2 ms | OpenCV 1T ms "
            "| OpenCV %dT ms | OpenCV 1T / ours | OpenCV 1T / bin2 | differ > 1 | max diff |\n",
            cv_threads);
-    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   }
   static const int sizes[3][2] = {{1224, 1024}, {2448, 2048}, {5472, 3648}};
   for (int i = 0; i < 3; i++) {

@@ -97,9 +97,11 @@ static const struct {
 #ifdef PV__LUMA_X86
     [PV__LUMA_SSE2] = {"sse2", pv__luma_row_sse2, pv__luma_bin_sse2},
     [PV__LUMA_AVX2] = {"avx2", pv__luma_row_avx2, pv__luma_bin_avx2},
+    [PV__LUMA_AVX512] = {"avx512", pv__luma_row_avx512, pv__luma_bin_avx512},
 #else
     [PV__LUMA_SSE2] = {"sse2", pv__luma_row_scalar, pv__luma_bin_scalar},
     [PV__LUMA_AVX2] = {"avx2", pv__luma_row_scalar, pv__luma_bin_scalar},
+    [PV__LUMA_AVX512] = {"avx512", pv__luma_row_scalar, pv__luma_bin_scalar},
 #endif
 };
 
@@ -111,6 +113,8 @@ int pv__luma_kernel_supported(pv__luma_kernel k) {
 #ifdef PV__LUMA_X86
   case PV__LUMA_SSE2: return __builtin_cpu_supports("sse2") != 0;
   case PV__LUMA_AVX2: return __builtin_cpu_supports("avx2") != 0;
+  case PV__LUMA_AVX512:
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 #endif
   default: return 0;
   }

@@ -62,6 +62,7 @@ typedef enum pv__luma_kernel {
   PV__LUMA_SCALAR = 0,
   PV__LUMA_SSE2 = 1,
   PV__LUMA_AVX2 = 2,
+  PV__LUMA_AVX512 = 3, /* AVX-512BW */
   PV__LUMA_KERNELS
 } pv__luma_kernel;
 
@@ -71,7 +72,7 @@ pv__luma_kernel pv__luma_kernel_get(void);
  * best supported one. Returns the kernel now in use. Not to be called
  * while another thread converts a frame (the conversion may use either). */
 pv__luma_kernel pv__luma_kernel_set(pv__luma_kernel k);
-/* Name ("scalar", "sse2", "avx2") and whether this CPU runs kernel k. */
+/* Name ("scalar", "sse2", "avx2", "avx512") and whether this CPU runs kernel k. */
 const char *pv__luma_kernel_name(pv__luma_kernel k);
 int pv__luma_kernel_supported(pv__luma_kernel k);
 
@@ -90,6 +91,10 @@ void pv__luma_row_avx2(const uint8_t *up, const uint8_t *mid, const uint8_t *dn,
                        int w, int xa, int xb, uint8_t *out, const pv__luma_row *k);
 void pv__luma_bin_avx2(const uint8_t *a, const uint8_t *b, int n, uint8_t *out,
                        const pv__luma_cell *cell);
+void pv__luma_row_avx512(const uint8_t *up, const uint8_t *mid, const uint8_t *dn,
+                         int w, int xa, int xb, uint8_t *out, const pv__luma_row *k);
+void pv__luma_bin_avx512(const uint8_t *a, const uint8_t *b, int n, uint8_t *out,
+                         const pv__luma_cell *cell);
 #endif
 
 /* One pixel by the definition above (the reference, and the SIMD kernels'
