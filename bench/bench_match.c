@@ -13,7 +13,8 @@
  * the template is a crop around a die mark of another noisy render), and
  * "natural" frames (multi-octave value noise with a few hard-edged shapes,
  * the template a noisy, gain-changed crop of the frame at a random place).
- * Frames 1224x1024, 2448x2048, 5472x3648; templates 32, 64, 128, 256 px.
+ * Frames 1224x1024, 2448x2048, 5472x3648; templates 24, 32, 48, 64, 128,
+ * 192 and 256 px.
  *
  * usage: bench_match [--quick] [--repeat R] [--only TEXT] [--no-opencv]
  *   --quick      only the 2448x2048 frames, fewer repeats
@@ -263,12 +264,12 @@ int main(int argc, char **argv) {
   printf("| case | ours ms | ours, all ms (found) | OpenCV ms | ratio | "
          "same peak | score diff |\n");
   printf("|---|---:|---:|---:|---:|:---:|---:|\n");
-  static const int all[] = {32, 64, 128, 256};
+  static const int all[] = {24, 32, 48, 64, 128, 192, 256};
   static const int frames[3][2] = {{1224, 1024}, {2448, 2048}, {5472, 3648}};
   for (int f = 0; f < 3; f++) {
     if (o.quick && f != 1) continue;
-    wafer_cases(frames[f][0], frames[f][1], all, 4, &o);
-    natural_cases(frames[f][0], frames[f][1], all, 4, &o);
+    wafer_cases(frames[f][0], frames[f][1], all, 7, &o);
+    natural_cases(frames[f][0], frames[f][1], all, 7, &o);
   }
   return 0;
 }

@@ -15,6 +15,7 @@
  * Invariant: m->cand holds n candidates of the current level, sorted by
  * score, best first, no two at the same placement.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "match_internal.h"
@@ -107,52 +108,157 @@ static float score_at(const pv_matcher *m, const pv_image *img, int l, int x,
   return pv__ncc_f(&m->lvl[l], &m->tl[l], x, y);
 }
 
-#define MEMO 24 /* side of the grid of scores remembered while climbing */
+#define MEMO 32 /* side of the grid of scores remembered while climbing */
+#define SPAWN 3  /* climbs started per candidate and level, at most */
 
-/* Refines candidate c of level l+1 at level l: the best of 2p .. 2p+1 in
- * each axis, then hill-climbing until it beats its 8 neighbours. Scores are
- * remembered in a small grid so no placement is scored twice. */
-static pv__cand descend(const pv_matcher *m, const pv_image *img, int l,
-                        pv__cand c) {
-  int w = l ? m->lvl[l].w : img->width, h = l ? m->lvl[l].h : img->height;
-  int nu = w - m->tl[l].w + 1, nv = h - m->tl[l].h + 1;
-  int lu = m->lo_u >> l, lv = m->lo_v >> l; /* the region's lower edge */
-  int ox = 2 * c.x - MEMO / 2 + 1, oy = 2 * c.y - MEMO / 2 + 1;
-  float memo[MEMO * MEMO];
-  for (int i = 0; i < MEMO * MEMO; i++) memo[i] = 2.0f; /* not scored */
-  pv__cand b = {0, 0, -3.0f};
-  for (int dy = 0; dy <= 1; dy++) {
-    for (int dx = 0; dx <= 1; dx++) {
-      int x = 2 * c.x + dx, y = 2 * c.y + dy, gx = x - ox, gy = y - oy;
-      if (x >= nu || y >= nv || x < lu || y < lv || !pv__in_ellipse(m, l, x, y)) continue;
-      float s = memo[gy * MEMO + gx] = score_at(m, img, l, x, y);
-      if (s > b.score) b = (pv__cand){x, y, s};
-    }
+/* Scores remembered while a candidate descends: a MEMO x MEMO window of
+ * level-l placements with origin (ox, oy); 2.0 = not scored yet. */
+typedef struct memo_grid {
+  int ox, oy;
+  float s[MEMO * MEMO];
+} memo_grid;
+
+static void memo_centre(memo_grid *g, int x, int y) {
+  g->ox = x - MEMO / 2;
+  g->oy = y - MEMO / 2;
+  for (int i = 0; i < MEMO * MEMO; i++) g->s[i] = 2.0f;
+}
+
+/* Whether level-l placement (x, y) may be scored in this find: inside the
+ * level, right of and below the region's lower edge, in the ellipse. */
+static int placeable(const pv_matcher *m, int l, int nu, int nv, int x,
+                     int y) {
+  return x >= (m->lo_u >> l) && y >= (m->lo_v >> l) && x < nu && y < nv &&
+         pv__in_ellipse(m, l, x, y);
+}
+
+/* Score of (x, y) through the memo; recentres it when (x, y) is outside. */
+static float memo_score(const pv_matcher *m, const pv_image *img, int l,
+                        memo_grid *g, int x, int y) {
+  int gx = x - g->ox, gy = y - g->oy;
+  if (gx < 0 || gy < 0 || gx >= MEMO || gy >= MEMO) {
+    memo_centre(g, x, y);
+    gx = x - g->ox, gy = y - g->oy;
   }
-  if (b.score < -2.0f) { /* 2p, 2p+1 outside the image (shrunk by rounding)
-                           or the region: climb from the nearest place,
-                           scored only where it may be followed */
-    b.x = 2 * c.x < nu ? 2 * c.x : nu - 1;
-    b.y = 2 * c.y < nv ? 2 * c.y : nv - 1;
-    if (b.x < lu) b.x = lu;
-    if (b.y < lv) b.y = lv;
-    b.score = -2.5f;
-  }
-  for (int step = 0; step < MEMO; step++) {
+  float *s = &g->s[gy * MEMO + gx];
+  if (*s > 1.5f) *s = score_at(m, img, l, x, y);
+  return *s;
+}
+
+/* Hill-climbs from b until it beats its 8 neighbours (never stopping at a
+ * window's edge: the memo follows the climb). */
+static pv__cand climb(const pv_matcher *m, const pv_image *img, int l, int nu,
+                      int nv, memo_grid *g, pv__cand b) {
+  for (;;) {
     pv__cand nb = b;
     for (int y = b.y - 1; y <= b.y + 1; y++)
       for (int x = b.x - 1; x <= b.x + 1; x++) {
-        int gx = x - ox, gy = y - oy;
-        if (x < lu || y < lv || x >= nu || y >= nv || !pv__in_ellipse(m, l, x, y)) continue;
-        if (gx < 0 || gy < 0 || gx >= MEMO || gy >= MEMO) return b;
-        float *s = &memo[gy * MEMO + gx];
-        if (*s > 1.5f) *s = score_at(m, img, l, x, y);
-        if (*s > nb.score) nb = (pv__cand){x, y, *s};
+        if ((x == b.x && y == b.y) || !placeable(m, l, nu, nv, x, y)) continue;
+        float s = memo_score(m, img, l, g, x, y);
+        if (s > nb.score) nb = (pv__cand){x, y, s};
       }
-    if (nb.x == b.x && nb.y == b.y && nb.score == b.score) break;
+    if (nb.x == b.x && nb.y == b.y) return b;
     b = nb;
   }
-  return b;
+}
+
+/* Refines candidate c of level l+1 at level l into out[0..k-1] (returns
+ * k, 1 <= k <= SPAWN): the K x K children are scored (K = 4 above level
+ * 0: placements 2p-1 .. 2p+2 of each axis; K = 2 at level 0, 2p .. 2p+1,
+ * where step 4 searches around the best); each that is a local maximum
+ * among them and within margin[l] of their best starts a hill climb (best
+ * first, at most SPAWN), so a true peak next to a better-looking one is
+ * not lost. */
+static int descend(const pv_matcher *m, const pv_image *img, int l,
+                   pv__cand c, memo_grid *g, pv__cand *out) {
+  int w = l ? m->lvl[l].w : img->width, h = l ? m->lvl[l].h : img->height;
+  int nu = w - m->tl[l].w + 1, nv = h - m->tl[l].h + 1;
+  int K = l ? 4 : 2, x0 = 2 * c.x - (l ? 1 : 0), y0 = 2 * c.y - (l ? 1 : 0);
+  float kid[4][4];
+  float best = -3.0f;
+  memo_centre(g, 2 * c.x, 2 * c.y);
+  for (int j = 0; j < K; j++)
+    for (int i = 0; i < K; i++) {
+      int x = x0 + i, y = y0 + j;
+      kid[j][i] = placeable(m, l, nu, nv, x, y)
+                      ? memo_score(m, img, l, g, x, y) : -3.0f;
+      if (kid[j][i] > best) best = kid[j][i];
+    }
+  if (best < -2.0f) { /* no child may be scored (image shrunk by rounding,
+                         the region's edge or its ellipse): climb from the
+                         nearest placement that may be, walking towards the
+                         ellipse's centre (or into the level) */
+    double cx = m->erx > 0 ? (m->ecx - (m->tl[0].w - 1) / 2.0) / (1 << l) : 2 * c.x;
+    double cy = m->ery > 0 ? (m->ecy - (m->tl[0].h - 1) / 2.0) / (1 << l) : 2 * c.y;
+    int bx = 2 * c.x, by = 2 * c.y;
+    for (int k = 0; k < 4 * MEMO && !placeable(m, l, nu, nv, bx, by); k++) {
+      if (bx >= nu) bx = nu - 1;
+      if (by >= nv) by = nv - 1;
+      if (bx < (m->lo_u >> l)) bx = m->lo_u >> l;
+      if (by < (m->lo_v >> l)) by = m->lo_v >> l;
+      if (placeable(m, l, nu, nv, bx, by)) break;
+      double dx = cx - bx, dy = cy - by, d = fabs(dx) > fabs(dy) ? fabs(dx) : fabs(dy);
+      if (d < 1.0) break;
+      bx += (int)lround(dx / d), by += (int)lround(dy / d);
+    }
+    float s0 = placeable(m, l, nu, nv, bx, by) ? memo_score(m, img, l, g, bx, by) : -2.5f;
+    out[0] = climb(m, img, l, nu, nv, g, (pv__cand){bx, by, s0});
+    return 1;
+  }
+  pv__cand start[16];
+  int ns = 0;
+  for (int j = 0; j < K; j++)
+    for (int i = 0; i < K; i++) {
+      float s = kid[j][i];
+      if (s < -2.0f || s < best - (float)m->margin[l]) continue;
+      int peak = 1;
+      for (int dj = -1; dj <= 1 && peak; dj++)
+        for (int di = -1; di <= 1 && peak; di++) {
+          int ii = i + di, jj = j + dj;
+          if ((di || dj) && ii >= 0 && jj >= 0 && ii < K && jj < K)
+            peak = s > kid[jj][ii] || (s == kid[jj][ii] && jj * 4 + ii > j * 4 + i);
+        }
+      if (peak) start[ns++] = (pv__cand){x0 + i, y0 + j, s};
+    }
+  sort_desc(start, ns);
+  int k = 0;
+  for (int i = 0; i < ns && k < SPAWN; i++) {
+    pv__cand r = climb(m, img, l, nu, nv, g, start[i]);
+    int dup = 0;
+    for (int q = 0; q < k && !dup; q++) dup = out[q].x == r.x && out[q].y == r.y;
+    if (!dup) out[k++] = r;
+  }
+  return k;
+}
+
+#define REFINE_CANDS 4      /* level-0 candidates whose window is searched */
+#define REFINE_DELTA 0.05f  /* ... those within this of the best */
+#define REFINE_BUDGET 1e6   /* template pixels x placements per window */
+#define REFINE_MAX_R 16
+
+/* Step 4: the best REFINE_CANDS level-0 candidates within REFINE_DELTA of
+ * the best are replaced by the best placement of a square window around
+ * them, searched exhaustively (its radius from REFINE_BUDGET: 15 px for
+ * templates up to 32 px, 3 px at 128 px, 1 px at 256 px). Catches a true peak a few
+ * pixels from a near-tied one that the climbs reached first. */
+static void refine0(const pv_matcher *m, const pv_image *img, pv__cand *c,
+                    int n) {
+  int tw = m->tl[0].w, th = m->tl[0].h;
+  int nu = img->width - tw + 1, nv = img->height - th + 1;
+  int r = (int)((sqrt(REFINE_BUDGET / ((double)tw * th)) - 1) / 2);
+  if (r > REFINE_MAX_R) r = REFINE_MAX_R;
+  if (r < 1) r = 1;
+  for (int i = 0; i < n && i < REFINE_CANDS; i++) {
+    if (c[i].score < c[0].score - REFINE_DELTA) break;
+    pv__cand b = c[i];
+    for (int y = c[i].y - r; y <= c[i].y + r; y++)
+      for (int x = c[i].x - r; x <= c[i].x + r; x++) {
+        if (!placeable(m, 0, nu, nv, x, y)) continue;
+        float s = score_at(m, img, 0, x, y);
+        if (s > b.score) b = (pv__cand){x, y, s};
+      }
+    c[i] = b;
+  }
 }
 
 /* Runs steps 1-3; leaves the level-0 candidates in m->cand, returns n. */
@@ -173,9 +279,22 @@ int pv__search(pv_matcher *m, const pv_image *img) {
     pv__integrals(&m->lvl[t], m->isum, m->isq);
   }
   int n = settle(m, m->cand, pv__scan_top(m, img), t, KEEP_TOP);
+  memo_grid g;
   for (int l = t - 1; l >= 0; l--) {
-    for (int i = 0; i < n; i++) m->cand[i] = descend(m, img, l, m->cand[i]);
-    n = settle(m, m->cand, n, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
+    /* each candidate's climbs go to the end of the list while there is
+     * room (their sources are read before being overwritten); settle
+     * merges the ones that meet */
+    int total = n;
+    for (int i = 0; i < n; i++) {
+      pv__cand got[SPAWN];
+      int k = descend(m, img, l, m->cand[i], &g, got);
+      m->cand[i] = got[0];
+      for (int q = 1; q < k && total < PV__MATCH_CAND_CAP; q++)
+        m->cand[total++] = got[q];
+    }
+    n = settle(m, m->cand, total, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
   }
+  refine0(m, img, m->cand, n);
+  n = settle(m, m->cand, n, 0, PV__MATCH_CAND_CAP);
   return n;
 }

@@ -22,8 +22,8 @@
 
 #define MIN_ROBUSTNESS 0.5
 #define MIN_VARIANCE_KEPT 0.05
-#define MIN_MARGIN 0.15
-#define SLACK 0.1
+#define MIN_MARGIN 0.2
+#define SLACK 0.15
 
 /* Turns the raw level (values in zm) into zero-mean form and statistics. */
 static void finish_level(pv__tlevel *tl) {
@@ -68,23 +68,32 @@ static double ncc_plain(const float *a, const float *b, size_t n) {
   return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0.0;
 }
 
-/* Phase robustness of level l (see the top of the file); 0 if too small. */
-static double robustness(const pv_matcher *m, int l, float *buf) {
-  int tw = m->tl[0].w, th = m->tl[0].h, h = 1 << (l - 1);
-  int w = tw - h, hh = th - h;
+/* Phase robustness of level l (see the top of the file): the lowest NCC
+ * between the template downsampled as is and shifted by (px, py) full
+ * pixels: with all, over the phases 0 .. 2^(l-1) in each axis (every
+ * phase up to level 4, a step of 2^l / 16 above: a true match is at most
+ * half a coarse pixel from the nearest coarse placement); else only the
+ * half-pixel ones. 0 if the level is too small. */
+static double robustness(const pv_matcher *m, int l, int all, float *buf) {
+  int tw = m->tl[0].w, th = m->tl[0].h, B = 1 << l;
+  int w = tw - (B - 1), hh = th - (B - 1);
   if ((w >> l) < 4 || (hh >> l) < 4) return 0.0;
   size_t half = (size_t)(tw / 2) * (size_t)(th / 2);
   float *a = buf, *b = buf + half, *t1 = buf + 2 * half, *t2 = buf + 3 * half;
-  static const int sh[3][2] = {{1, 0}, {0, 1}, {1, 1}};
+  int step = B > 16 ? B / 16 : 1;
   double worst = 1.0;
   int aw, ah, bw, bh;
   down_n(m->templ8, w, hh, tw, l, a, t1, t2, &aw, &ah);
-  for (int k = 0; k < 3; k++) {
-    const uint8_t *src = m->templ8 + (size_t)(sh[k][1] * h) * tw + sh[k][0] * h;
-    down_n(src, w, hh, tw, l, b, t1, t2, &bw, &bh);
-    double r = ncc_plain(a, b, (size_t)aw * ah);
-    if (r < worst) worst = r;
-  }
+  for (int py = 0; py <= B / 2; py += step)
+    for (int px = 0; px <= B / 2; px += step) {
+      if (px == 0 && py == 0) continue;
+      if (!all && !((px == 0 || px == B / 2) && (py == 0 || py == B / 2)))
+        continue;
+      const uint8_t *src = m->templ8 + (size_t)py * tw + px;
+      down_n(src, w, hh, tw, l, b, t1, t2, &bw, &bh);
+      double r = ncc_plain(a, b, (size_t)aw * ah);
+      if (r < worst) worst = r;
+    }
   return worst;
 }
 
@@ -117,11 +126,11 @@ int pv__template_build(pv_matcher *m, const pv_image *t) {
     int ow, oh;
     down_n(m->templ8, tw, th, tw, l, tl->zm, buf, buf + half, &ow, &oh);
     finish_level(tl);
-    double rob = robustness(m, l, buf);
+    double rob = robustness(m, l, 0, buf);
     if (tl->flat || tl->ssq / ((double)w * h) < MIN_VARIANCE_KEPT * var0 ||
         rob < MIN_ROBUSTNESS)
       break;
-    m->margin[l] = fmax(MIN_MARGIN, 1.0 + SLACK - rob);
+    m->margin[l] = fmax(MIN_MARGIN, 1.0 + SLACK - robustness(m, l, 1, buf));
     m->top = l;
   }
   free(buf);
