@@ -3,18 +3,22 @@
  *
  * States (all under mu):
  *   idle     gen unchanged since each worker last looked; workers sleep on go.
- *   running  the caller set job (fn, ctx, ntasks), next = 0, busy = n - 1
- *            and gen + 1, then broadcast go. Every worker (and the caller)
- *            claims task indices from the atomic counter next until it
- *            passes ntasks, then the workers decrement busy; the last
- *            signals done. The caller returns when busy is 0: every task
- *            has finished and no worker still touches job or ctx.
+ *   open     the caller set job (fn, ctx, ntasks), next = 0, open = 1 and
+ *            gen + 1, then broadcast go. A worker that wakes while open
+ *            joins (active + 1) and claims task indices from the atomic
+ *            counter next, as the caller does, until next passes ntasks.
+ *   closing  the caller ran out of tasks: open = 0, and it waits until
+ *            active is 0 (the last worker out signals done). A worker that
+ *            wakes after the close does nothing: a thread the scheduler
+ *            has not run yet (the other core busy) never delays a find.
+ *            When the caller returns every task has finished and no worker
+ *            touches job or ctx.
  *   stopping stop set (destroy): workers leave their loop and are joined.
- * Invariants: job fields change only while busy == 0 (so never under a
- * running worker); one run at a time per pool (the matcher is used by one
- * thread at a time). Each worker remembers the last gen it served, so it
- * serves every run exactly once and a missed broadcast is impossible (it
- * checks gen under mu before sleeping).
+ * Invariants: job fields change only while the run is closed and active
+ * is 0 (so never under a running worker); one run at a time per pool (the
+ * matcher is used by one thread at a time). Each worker remembers the last
+ * gen it looked at, so it joins a run at most once and a missed broadcast
+ * is impossible (it checks gen under mu before sleeping).
  *
  * Determinism: which thread runs task i is not fixed (dynamic claiming
  * balances uneven tasks); callers make results independent of that by
@@ -38,7 +42,8 @@ struct pv__workers {
   pthread_mutex_t mu;
   pthread_cond_t go, done;
   unsigned gen;         /* runs started (under mu) */
-  int busy;             /* threads still in the current run (under mu) */
+  int open;             /* the current run still takes helpers (under mu) */
+  int active;           /* threads inside the current run (under mu) */
   int stop;             /* destroy asked (under mu) */
   pv__task_fn fn;       /* the current job (written only while busy == 0) */
   void *ctx;
@@ -64,13 +69,15 @@ static void *worker_main(void *arg) {
     while (!w->stop && w->gen == seen) pthread_cond_wait(&w->go, &w->mu);
     if (w->stop) break;
     seen = w->gen;
+    if (!w->open) continue; /* woke after the caller closed the run */
+    w->active++;
     pv__task_fn fn = w->fn;
     void *ctx = w->ctx;
     int ntasks = w->ntasks;
     pthread_mutex_unlock(&w->mu);
     claim_all(w, fn, ctx, ntasks);
     pthread_mutex_lock(&w->mu);
-    if (--w->busy == 0) pthread_cond_signal(&w->done);
+    if (--w->active == 0 && !w->open) pthread_cond_signal(&w->done);
   }
   pthread_mutex_unlock(&w->mu);
   return NULL;
@@ -138,13 +145,15 @@ void pv__workers_run(pv__workers *w, pv__task_fn fn, void *ctx, int ntasks) {
   w->ctx = ctx;
   w->ntasks = ntasks;
   atomic_store_explicit(&w->next, 0, memory_order_relaxed);
-  w->busy = w->n - 1;
+  w->open = 1;
+  w->active = 0;
   w->gen++;
   pthread_cond_broadcast(&w->go);
   pthread_mutex_unlock(&w->mu);
   claim_all(w, fn, ctx, ntasks);
   pthread_mutex_lock(&w->mu);
-  while (w->busy > 0) pthread_cond_wait(&w->done, &w->mu);
+  w->open = 0; /* every task is claimed: a thread not yet awake stays out */
+  while (w->active > 0) pthread_cond_wait(&w->done, &w->mu);
   pthread_mutex_unlock(&w->mu);
 }
 
