@@ -4,7 +4,8 @@
  * pyramid (pv__pyramid_build), the top level's scan (pv__scan_top, pyramid
  * already built) and the whole pv_matcher_find (best match and up to 16),
  * and the ratio 1 thread / N threads, and checks that the answers are the
- * same bytes.
+ * same bytes. The two matchers run alternately, call by call, so that a
+ * machine busy with other work slows both alike.
  *
  * usage: bench_threads [--threads N] [--repeat R] [--json]
  */
@@ -38,29 +39,34 @@ static double median(double *v, int n) {
 
 enum { PYR, SCAN, BEST, ALL, NSTEP };
 
-/* Median ms of each step over rep rounds of every frame. */
-static void time_steps(pv_matcher *m1, pv_matcher *m16, pv_image *fr, int rep,
-                       double ms[NSTEP], pv_match *best, pv_match *all,
-                       int *nall) {
-  double *t = malloc(sizeof(double) * (size_t)rep * FRAMES);
+/* Median ms of each step over rep rounds of every frame, for the matchers
+ * with 1 thread (k = 0) and N (k = 1) alternately, so that both see the
+ * same load of the machine. */
+static void time_steps(pv_matcher *m1[2], pv_matcher *m16[2], pv_image *fr,
+                       int rep, double ms[2][NSTEP], pv_match best[2][FRAMES],
+                       pv_match all[2][16 * FRAMES], int nall[2][FRAMES]) {
+  double *t[2];
+  t[0] = malloc(sizeof(double) * (size_t)rep * FRAMES);
+  t[1] = malloc(sizeof(double) * (size_t)rep * FRAMES);
   for (int s = 0; s < NSTEP; s++) {
-    int k = 0;
+    int n = 0;
     for (int r = 0; r < rep; r++)
-      for (int f = 0; f < FRAMES; f++) {
-        double t0 = now_ms();
-        if (s == PYR) pv__pyramid_build(m1, &fr[f]);
-        if (s == SCAN) { /* the pyramid first, untimed */
-          pv__pyramid_build(m1, &fr[f]);
-          t0 = now_ms();
-          pv__scan_top(m1, &fr[f]);
+      for (int f = 0; f < FRAMES; f++, n++)
+        for (int k = 0; k < 2; k++) {
+          if (s == SCAN) pv__pyramid_build(m1[k], &fr[f]); /* untimed */
+          double t0 = now_ms();
+          if (s == PYR) pv__pyramid_build(m1[k], &fr[f]);
+          if (s == SCAN) pv__scan_top(m1[k], &fr[f]);
+          if (s == BEST) pv_matcher_find(m1[k], &fr[f], &best[k][f], 1);
+          if (s == ALL)
+            nall[k][f] = pv_matcher_find(m16[k], &fr[f], all[k] + 16 * f, 16);
+          t[k][n] = now_ms() - t0;
         }
-        if (s == BEST) pv_matcher_find(m1, &fr[f], &best[f], 1);
-        if (s == ALL) nall[f] = pv_matcher_find(m16, &fr[f], all + 16 * f, 16);
-        t[k++] = now_ms() - t0;
-      }
-    ms[s] = median(t, k);
+    ms[0][s] = median(t[0], n);
+    ms[1][s] = median(t[1], n);
   }
-  free(t);
+  free(t[0]);
+  free(t[1]);
 }
 
 static pv_matcher *make(const pv_image *t, int threads, int max) {
@@ -124,14 +130,13 @@ int main(int argc, char **argv) {
     int nall[2][FRAMES];
     memset(best, 0, sizeof best);
     memset(all, 0, sizeof all);
-    int top = 0;
+    pv_matcher *m1[2] = {make(&t, 1, 1), make(&t, threads, 1)};
+    pv_matcher *m16[2] = {make(&t, 1, 16), make(&t, threads, 16)};
+    int top = m1[0]->top;
+    time_steps(m1, m16, fr, rep, ms, best, all, nall);
     for (int k = 0; k < 2; k++) {
-      int n = k ? threads : 1;
-      pv_matcher *m1 = make(&t, n, 1), *m16 = make(&t, n, 16);
-      top = m1->top;
-      time_steps(m1, m16, fr, rep, ms[k], best[k], all[k], nall[k]);
-      pv_matcher_destroy(m1);
-      pv_matcher_destroy(m16);
+      pv_matcher_destroy(m1[k]);
+      pv_matcher_destroy(m16[k]);
     }
     int same = memcmp(best[0], best[1], sizeof best[0]) == 0 &&
                memcmp(all[0], all[1], sizeof all[0]) == 0 &&
