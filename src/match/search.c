@@ -8,12 +8,22 @@
  *    threshold is followed) and of the score of the max_out-th instance
  *    left by non-maximum suppression (nothing far below it can be output).
  * 3. Each candidate descends one level at a time: placement p at level l+1
- *    is near 2p or 2p+1 at level l; the best of those four is hill-climbed
- *    until it is a local maximum of its 3x3 neighbourhood. At level 0 the
- *    scores are the exact ones. Candidates that converge on the same
- *    placement are merged; the pruning of step 2 repeats per level.
+ *    is near 2p-1 .. 2p+2 at level l (2p .. 2p+1 at level 0; 2p-5 .. 2p+6
+ *    for the best WIDE_CANDS where the template is small); every local
+ *    maximum of those children within the margin of their best (at most
+ *    SPAWN) is hill-climbed until it beats its 8 neighbours. The climb
+ *    never stops at the edge of its memo window (the window moves), so it
+ *    ends on a true local maximum. At level 0 the scores are the exact
+ *    ones. Candidates that converge on the same placement are merged; the
+ *    pruning of step 2 repeats per level.
+ * 4. At levels 1 and 0, windows around the best few candidates are searched
+ *    exhaustively and their local maxima join (refine()).
+ * Nothing here is a proof: coarse scores are not bounds at placements
+ * that straddle the pyramid's blocks. Exactness is measured on scenes
+ * made from real photographs (tests/match/test_global_max.c).
  * Invariant: m->cand holds n candidates of the current level, sorted by
  * score, best first, no two at the same placement.
+ * Thread safety: runs on the calling thread, on one matcher at a time.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -110,6 +120,8 @@ static float score_at(const pv_matcher *m, const pv_image *img, int l, int x,
 
 #define MEMO 32 /* side of the grid of scores remembered while climbing */
 #define SPAWN 3  /* climbs started per candidate and level, at most */
+#define WIDE_CANDS 8        /* candidates per level descending wide ... */
+#define WIDE_MAX_AREA 4096  /* ... where the template has at most this area */
 
 /* Scores remembered while a candidate descends: a MEMO x MEMO window of
  * level-l placements with origin (ox, oy); 2.0 = not scored yet. */
@@ -168,13 +180,16 @@ static pv__cand climb(const pv_matcher *m, const pv_image *img, int l, int nu,
  * where step 4 searches around the best); each that is a local maximum
  * among them and within margin[l] of their best starts a hill climb (best
  * first, at most SPAWN), so a true peak next to a better-looking one is
- * not lost. */
+ * not lost. With wide, K = 12 (2p-5 .. 2p+6): for the best few candidates
+ * at levels where the template is small, so that a peak one coarse pixel
+ * beside a better-looking coarse maximum is reached too. */
 static int descend(const pv_matcher *m, const pv_image *img, int l,
-                   pv__cand c, memo_grid *g, pv__cand *out) {
+                   pv__cand c, int wide, memo_grid *g, pv__cand *out) {
   int w = l ? m->lvl[l].w : img->width, h = l ? m->lvl[l].h : img->height;
   int nu = w - m->tl[l].w + 1, nv = h - m->tl[l].h + 1;
-  int K = l ? 4 : 2, x0 = 2 * c.x - (l ? 1 : 0), y0 = 2 * c.y - (l ? 1 : 0);
-  float kid[4][4];
+  int K = wide ? 12 : (l ? 4 : 2), lo = wide ? 5 : (l ? 1 : 0);
+  int x0 = 2 * c.x - lo, y0 = 2 * c.y - lo;
+  float kid[12][12];
   float best = -3.0f;
   memo_centre(g, 2 * c.x, 2 * c.y);
   for (int j = 0; j < K; j++)
@@ -205,7 +220,7 @@ static int descend(const pv_matcher *m, const pv_image *img, int l,
     out[0] = climb(m, img, l, nu, nv, g, (pv__cand){bx, by, s0});
     return 1;
   }
-  pv__cand start[16];
+  pv__cand start[144];
   int ns = 0;
   for (int j = 0; j < K; j++)
     for (int i = 0; i < K; i++) {
@@ -216,7 +231,7 @@ static int descend(const pv_matcher *m, const pv_image *img, int l,
         for (int di = -1; di <= 1 && peak; di++) {
           int ii = i + di, jj = j + dj;
           if ((di || dj) && ii >= 0 && jj >= 0 && ii < K && jj < K)
-            peak = s > kid[jj][ii] || (s == kid[jj][ii] && jj * 4 + ii > j * 4 + i);
+            peak = s > kid[jj][ii] || (s == kid[jj][ii] && jj * K + ii > j * K + i);
         }
       if (peak) start[ns++] = (pv__cand){x0 + i, y0 + j, s};
     }
@@ -236,29 +251,61 @@ static int descend(const pv_matcher *m, const pv_image *img, int l,
 #define REFINE_BUDGET 1e6   /* template pixels x placements per window */
 #define REFINE_MAX_R 16
 
-/* Step 4: the best REFINE_CANDS level-0 candidates within REFINE_DELTA of
- * the best are replaced by the best placement of a square window around
- * them, searched exhaustively (its radius from REFINE_BUDGET: 15 px for
- * templates up to 32 px, 3 px at 128 px, 1 px at 256 px). Catches a true peak a few
- * pixels from a near-tied one that the climbs reached first. */
-static void refine0(const pv_matcher *m, const pv_image *img, pv__cand *c,
-                    int n) {
-  int tw = m->tl[0].w, th = m->tl[0].h;
-  int nu = img->width - tw + 1, nv = img->height - th + 1;
+/* Step 4: around each of the best REFINE_CANDS level-l candidates within
+ * REFINE_DELTA of the best, a square window is searched exhaustively (its
+ * radius from REFINE_BUDGET, at most REFINE_MAX_R: 16 for templates up to
+ * 24 px at level 0 or 48 px at level 1, 7 at 64 px / 128 px, 3 at 128 px /
+ * 256 px) and each of its local maxima within margin[l] of its best (at
+ * most SPAWN, best first) joins the candidates. Catches a true peak a few
+ * pixels from a better-looking one in the same coarse basin. Run at level
+ * 1 (its window spans twice as far) and at level 0; returns the new n. */
+static int refine(const pv_matcher *m, const pv_image *img, int l,
+                  pv__cand *c, int n) {
+  int tw = m->tl[l].w, th = m->tl[l].h;
+  int w = l ? m->lvl[l].w : img->width, h = l ? m->lvl[l].h : img->height;
+  int nu = w - tw + 1, nv = h - th + 1;
   int r = (int)((sqrt(REFINE_BUDGET / ((double)tw * th)) - 1) / 2);
   if (r > REFINE_MAX_R) r = REFINE_MAX_R;
   if (r < 1) r = 1;
+  int side = 2 * r + 1, total = n;
+  float win[(2 * REFINE_MAX_R + 1) * (2 * REFINE_MAX_R + 1)];
   for (int i = 0; i < n && i < REFINE_CANDS; i++) {
     if (c[i].score < c[0].score - REFINE_DELTA) break;
-    pv__cand b = c[i];
-    for (int y = c[i].y - r; y <= c[i].y + r; y++)
-      for (int x = c[i].x - r; x <= c[i].x + r; x++) {
-        if (!placeable(m, 0, nu, nv, x, y)) continue;
-        float s = score_at(m, img, 0, x, y);
-        if (s > b.score) b = (pv__cand){x, y, s};
+    int x0 = c[i].x - r, y0 = c[i].y - r;
+    float best = -3.0f;
+    for (int j = 0; j < side; j++)
+      for (int k = 0; k < side; k++) {
+        int x = x0 + k, y = y0 + j;
+        float s = placeable(m, l, nu, nv, x, y) ? score_at(m, img, l, x, y) : -3.0f;
+        win[j * side + k] = s;
+        if (s > best) best = s;
       }
-    c[i] = b;
+    pv__cand pk[SPAWN];
+    int np = 0;
+    for (int j = 0; j < side; j++)
+      for (int k = 0; k < side; k++) {
+        float s = win[j * side + k];
+        if (s < -2.0f || s < best - (float)m->margin[l]) continue;
+        int peak = 1;
+        for (int dj = -1; dj <= 1 && peak; dj++)
+          for (int dk = -1; dk <= 1 && peak; dk++) {
+            int jj = j + dj, kk = k + dk;
+            if ((dj || dk) && jj >= 0 && kk >= 0 && jj < side && kk < side)
+              peak = s > win[jj * side + kk] ||
+                     (s == win[jj * side + kk] && jj * side + kk > j * side + k);
+          }
+        if (!peak) continue;
+        pv__cand p = {x0 + k, y0 + j, s};
+        if (np < SPAWN) pk[np++] = p;
+        else if (s > pk[SPAWN - 1].score) pk[SPAWN - 1] = p;
+        sort_desc(pk, np);
+      }
+    for (int q = 0; q < np; q++) {
+      if (q == 0) c[i] = pk[0];
+      else if (total < PV__MATCH_CAND_CAP) c[total++] = pk[q];
+    }
   }
+  return total;
 }
 
 /* Runs steps 1-3; leaves the level-0 candidates in m->cand, returns n. */
@@ -287,14 +334,18 @@ int pv__search(pv_matcher *m, const pv_image *img) {
     int total = n;
     for (int i = 0; i < n; i++) {
       pv__cand got[SPAWN];
-      int k = descend(m, img, l, m->cand[i], &g, got);
+      int wide = l >= 1 && i < WIDE_CANDS &&
+                 m->tl[l].w * m->tl[l].h <= WIDE_MAX_AREA;
+      int k = descend(m, img, l, m->cand[i], wide, &g, got);
       m->cand[i] = got[0];
       for (int q = 1; q < k && total < PV__MATCH_CAND_CAP; q++)
         m->cand[total++] = got[q];
     }
     n = settle(m, m->cand, total, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
+    if (l <= 1) {
+      n = refine(m, img, l, m->cand, n);
+      n = settle(m, m->cand, n, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
+    }
   }
-  refine0(m, img, m->cand, n);
-  n = settle(m, m->cand, n, 0, PV__MATCH_CAND_CAP);
   return n;
 }

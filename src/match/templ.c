@@ -5,14 +5,19 @@
  * lies between coarse placements; the nearest one is misaligned by up to
  * half a coarse pixel in each axis, and its coarse score drops by as much
  * as the template decorrelates under that shift. So for every level the
- * template is downsampled twice, as is and shifted by half a coarse pixel
- * (2^(l-1) full pixels, in x, y and both), and the lowest NCC between the
- * two ("phase robustness", 1 for smooth templates, low for fine periodic
- * ones) bounds how far the true match can trail at that level:
- *   margin[l] = max(MIN_MARGIN, 1 + SLACK - robustness).
- * A level whose robustness is below MIN_ROBUSTNESS is not used at all (the
- * search starts finer, slower but still exact), nor one that keeps less
- * than MIN_VARIANCE_KEPT of the per-pixel variance.
+ * template is downsampled as is and shifted by every phase up to half a
+ * coarse pixel (0 .. 2^(l-1) full pixels in each axis), and the lowest NCC
+ * between the two ("phase robustness", 1 for smooth templates, low for
+ * fine periodic ones) estimates how far the true match can trail at that
+ * level:
+ *   margin[l] = max(MIN_MARGIN, 1 + SLACK - robustness), + TOP_SLACK at
+ * the top level, where the most is pruned. It is an estimate, not a bound
+ * (noise, illumination and whatever surrounds the match also move coarse
+ * scores); the constants are measured on tests/match/test_global_max.c.
+ * A level whose half-pixel robustness is below MIN_ROBUSTNESS (level 1:
+ * MIN_ROBUSTNESS_1) is not used at all (the search starts finer, slower
+ * but still exact), nor one that keeps less than MIN_VARIANCE_KEPT of the
+ * per-pixel variance.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,6 +26,8 @@
 #include "match_internal.h"
 
 #define MIN_ROBUSTNESS 0.5
+#define MIN_ROBUSTNESS_1 0.75 /* for level 1 (else the search is level 0's) */
+#define TOP_SLACK 0.1         /* extra margin at the top level */
 #define MIN_VARIANCE_KEPT 0.05
 #define MIN_MARGIN 0.2
 #define SLACK 0.15
@@ -128,11 +135,12 @@ int pv__template_build(pv_matcher *m, const pv_image *t) {
     finish_level(tl);
     double rob = robustness(m, l, 0, buf);
     if (tl->flat || tl->ssq / ((double)w * h) < MIN_VARIANCE_KEPT * var0 ||
-        rob < MIN_ROBUSTNESS)
+        rob < (l == 1 ? MIN_ROBUSTNESS_1 : MIN_ROBUSTNESS))
       break;
     m->margin[l] = fmax(MIN_MARGIN, 1.0 + SLACK - robustness(m, l, 1, buf));
     m->top = l;
   }
+  if (m->top > 0) m->margin[m->top] += TOP_SLACK;
   free(buf);
   return PV_OK;
 }
