@@ -91,7 +91,7 @@ const pv__config_key pv__config_keys[] = {
     DBL(match, threshold, 0.5, 0, 1, 0, "lowest NCC score of a match candidate"),
     INT(match, max_results, 16, 1, 1000, 0, "most matches returned per image"),
     DBL(match, overlap, 0.25, 0, 1, 0, "largest overlap (fraction of the template) between two matches"),
-    INT(match, threads, 2, 1, PV_MATCH_THREADS_MAX, 0, "threads of the matcher (the caller and threads - 1 workers started once): the same answer for any count"),
+    INT(match, threads, 2, 1, PV_MATCH_THREADS_MAX, V, "threads of the matcher (the caller and threads - 1 workers started once): the same answer for any count"),
 
     STR(measure, command, "", NULL, 0, "shell command run at each point (empty: none)"),
     DBL(measure, timeout_s, 30, 0.1, 86400, 0, "measurement command timeout, s"),
