@@ -16,6 +16,12 @@
  * Frames 1224x1024, 2448x2048, 5472x3648; templates 24, 32, 48, 64, 128,
  * 192 and 256 px.
  *
+ * Then, when the real-photograph corpus is present (scripts/fetch-photos;
+ * tests/match/photo_corpus.h), its scenes (every photograph x every
+ * template size, as in tests/match/test_global_max.c): how often our best
+ * match is OpenCV's argmax (within 1 px, or a tie within 1e-4), and the
+ * median time of each. Without OpenCV the exact FFT reference stands in.
+ *
  * usage: bench_match [--quick] [--repeat R] [--only TEXT] [--no-opencv]
  *   --quick      only the 2448x2048 frames, fewer repeats
  *   --repeat R   R timed calls of pv_matcher_find per case (median)
@@ -32,6 +38,7 @@
 #ifdef PV_BENCH_OPENCV
 #include "bench_opencv.h"
 #endif
+#include "../tests/match/photo_corpus.h"
 
 static uint64_t rng = 88172645463325252ull;
 static double urand(void) {
@@ -233,6 +240,63 @@ static void natural_cases(int w, int h, const int *sizes, int ns,
   pv_image_free(&im);
 }
 
+/* The photo-scene section (see the top); silent when --only is given. */
+static void photo_section(const bench_opts *o) {
+  if (o->only) return;
+  int total = 0, agree = 0, ns = 0;
+  double ours[PC_NPHOTOS * PC_NSIZES], theirs[PC_NPHOTOS * PC_NSIZES];
+  for (int pi = 0; pi < PC_NPHOTOS; pi++) {
+    pv_image photo;
+    char msg[1400];
+    if (pc_load(pi, &photo, msg, sizeof msg) != PV_OK) {
+      printf("\nphoto scenes: skipped (%s)\n", msg);
+      return;
+    }
+    for (int si = 0; si < PC_NSIZES; si++) {
+      int size = pc_sizes[si];
+      int w = 640 + 180 * ((pi + si) % 3), h = (pi + si) % 2 ? 512 : 480;
+      int tw = size, th = pi % 4 == 3 ? size * 3 / 4 : size;
+      pc_scene sc;
+      pc_make(&photo, w, h, tw, th, (uint64_t)(pi * 100 + si + 1), &sc);
+      pv_match out[1];
+      int n = 0;
+      ours[ns] = time_ours(&sc.img, &sc.templ, 1, o->quick ? 3 : 5, out, &n);
+      int ru = -1, rv = -1;
+      int64_t t0 = pv_now_ns();
+#ifdef PV_BENCH_OPENCV
+      double cs;
+      if (o->opencv)
+        pv_bench_opencv_match(sc.img.data, w, h, w, sc.templ.data, tw, th, tw,
+                              &ru, &rv, &cs);
+#endif
+      if (ru < 0) {
+        double *all = pc_scores(&sc.img, &sc.templ);
+        pc_argmax(all, &sc.img, &sc.templ, NULL, &ru, &rv);
+        free(all);
+      }
+      theirs[ns++] = (double)(pv_now_ns() - t0) / 1e6;
+      total++;
+      if (n > 0) {
+        int fu = (int)lround(out[0].x - (tw - 1) / 2.0);
+        int fv = (int)lround(out[0].y - (th - 1) / 2.0);
+        if (pc_agrees(&sc.img, &sc.templ, fu, fv, ru, rv))
+          agree++;
+        else
+          printf("photo scene %s %dx%d: ours (%d,%d), argmax (%d,%d)\n",
+                 pc_photos[pi], tw, th, fu, fv, ru, rv);
+      }
+      pc_free(&sc);
+    }
+    free(photo.data);
+  }
+  double mo = median(ours, ns), mt = median(theirs, ns);
+  const char *ref = o->opencv ? "OpenCV" : "the exact reference";
+  printf("\nphoto scenes (%d photographs x %d template sizes, 640x480 .. "
+         "1000x512): %d of %d agree with %s's argmax; median ms ours %.2f, "
+         "%s %.1f\n",
+         PC_NPHOTOS, PC_NSIZES, agree, total, ref, mo, ref, mt);
+}
+
 int main(int argc, char **argv) {
   bench_opts o = {0, 0, 0, NULL};
   int no_cv = 0;
@@ -271,5 +335,6 @@ int main(int argc, char **argv) {
     wafer_cases(frames[f][0], frames[f][1], all, 7, &o);
     natural_cases(frames[f][0], frames[f][1], all, 7, &o);
   }
+  photo_section(&o);
   return 0;
 }

@@ -32,6 +32,7 @@
 
 #define KEEP_TOP 48
 #define KEEP_LEVEL 16
+#define KTH_MIN 4 /* the pruning floor counts at least this many instances */
 
 /* Sorts best first (insertion sort: n is small and often nearly sorted). */
 static void sort_desc(pv__cand *c, int n) {
@@ -60,7 +61,8 @@ static float kth_distinct(const pv_matcher *m, const pv__cand *c, int n,
       int ox = w - abs(c[i].x - c[j].x), oy = h - abs(c[i].y - c[j].y);
       clash = ox > 0 && oy > 0 && ox * (double)oy / area > m->params.overlap;
     }
-    if (!clash && ++kept == m->limit) return c[i].score;
+    if (!clash && ++kept == (m->limit > KTH_MIN ? m->limit : KTH_MIN))
+      return c[i].score;
   }
   return -2.0f;
 }

@@ -10,14 +10,15 @@
  * between the two ("phase robustness", 1 for smooth templates, low for
  * fine periodic ones) estimates how far the true match can trail at that
  * level:
- *   margin[l] = max(MIN_MARGIN, 1 + SLACK - robustness), + TOP_SLACK at
- * the top level, where the most is pruned. It is an estimate, not a bound
+ *   margin[l] = max(MIN_MARGIN, 1 + SLACK - robustness) + COARSE_SLACK
+ * (level 0: MIN_MARGIN; its scores are exact). It is an estimate, not a bound
  * (noise, illumination and whatever surrounds the match also move coarse
  * scores); the constants are measured on tests/match/test_global_max.c.
- * A level whose half-pixel robustness is below MIN_ROBUSTNESS (level 1:
- * MIN_ROBUSTNESS_1) is not used at all (the search starts finer, slower
- * but still exact), nor one that keeps less than MIN_VARIANCE_KEPT of the
- * per-pixel variance.
+ * A level above 1 whose half-pixel robustness is below MIN_ROBUSTNESS is
+ * not used at all (the search starts finer, slower), nor one that keeps
+ * less than MIN_VARIANCE_KEPT of the per-pixel variance. Level 1 is always
+ * used (templates from 8 px: side MIN_SIDE_1), with its margin: an
+ * exhaustive search of level 0 would take seconds on a 5 Mpx frame.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,8 +27,9 @@
 #include "match_internal.h"
 
 #define MIN_ROBUSTNESS 0.5
-#define MIN_ROBUSTNESS_1 0.75 /* for level 1 (else the search is level 0's) */
-#define TOP_SLACK 0.1         /* extra margin at the top level */
+#define MIN_SIDE_1 4 /* template side at level 1 (coarser levels:
+                         PV__MATCH_TOP_MIN_SIDE) */
+#define COARSE_SLACK 0.1 /* extra margin at levels >= 1 */
 #define MIN_VARIANCE_KEPT 0.05
 #define MIN_MARGIN 0.2
 #define SLACK 0.15
@@ -122,8 +124,8 @@ int pv__template_build(pv_matcher *m, const pv_image *t) {
   m->top = 0;
   for (int l = 0; l < PV__MATCH_MAX_LEVELS; l++) m->margin[l] = MIN_MARGIN;
   for (int l = 1; l < PV__MATCH_MAX_LEVELS && !m->tl[0].flat; l++) {
-    int w = tw >> l, h = th >> l;
-    if (w < PV__MATCH_TOP_MIN_SIDE || h < PV__MATCH_TOP_MIN_SIDE) break;
+    int w = tw >> l, h = th >> l, side = l == 1 ? MIN_SIDE_1 : PV__MATCH_TOP_MIN_SIDE;
+    if (w < side || h < side) break;
     pv__tlevel *tl = &m->tl[l];
     *tl = (pv__tlevel){w, h, malloc(((size_t)w * h + 16) * sizeof(float)), 0, 0};
     if (tl->zm == NULL) {
@@ -134,13 +136,15 @@ int pv__template_build(pv_matcher *m, const pv_image *t) {
     down_n(m->templ8, tw, th, tw, l, tl->zm, buf, buf + half, &ow, &oh);
     finish_level(tl);
     double rob = robustness(m, l, 0, buf);
-    if (tl->flat || tl->ssq / ((double)w * h) < MIN_VARIANCE_KEPT * var0 ||
-        rob < (l == 1 ? MIN_ROBUSTNESS_1 : MIN_ROBUSTNESS))
+    /* level 1 is always used (unless flat): searching level 0 exhaustively
+     * costs seconds on a large frame; a weak level 1 gets a wide margin */
+    if (tl->flat || (l > 1 && (tl->ssq / ((double)w * h) < MIN_VARIANCE_KEPT * var0 ||
+                               rob < MIN_ROBUSTNESS)))
       break;
     m->margin[l] = fmax(MIN_MARGIN, 1.0 + SLACK - robustness(m, l, 1, buf));
     m->top = l;
   }
-  if (m->top > 0) m->margin[m->top] += TOP_SLACK;
+  for (int l = 1; l <= m->top; l++) m->margin[l] += COARSE_SLACK;
   free(buf);
   return PV_OK;
 }
