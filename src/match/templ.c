@@ -17,8 +17,11 @@
  * A level above 1 whose half-pixel robustness is below MIN_ROBUSTNESS is
  * not used at all (the search starts finer, slower), nor one that keeps
  * less than MIN_VARIANCE_KEPT of the per-pixel variance. Level 1 is always
- * used (templates from 8 px: side MIN_SIDE_1), with its margin: an
- * exhaustive search of level 0 would take seconds on a 5 Mpx frame.
+ * used (templates from 8 px: side MIN_SIDE_1): an exhaustive search of
+ * level 0 would take seconds on a 5 Mpx frame; when it is weak (noise-like
+ * templates) it prunes nothing (WEAK_MARGIN): every local maximum the scan
+ * keeps (PV__MATCH_CAND_CAP) descends; and when the largest image is small
+ * (EXHAUSTIVE_BUDGET) level 0 is searched exhaustively instead (exact).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -30,6 +33,9 @@
 #define MIN_SIDE_1 4 /* template side at level 1 (coarser levels:
                          PV__MATCH_TOP_MIN_SIDE) */
 #define COARSE_SLACK 0.1 /* extra margin at levels >= 1 */
+#define WEAK_MARGIN 2.0  /* a weak level 1 prunes nothing */
+#define EXHAUSTIVE_BUDGET 5e7 /* image x template pixels up to which a weak
+                                 level 1 gives way to level 0, exhaustive */
 #define MIN_VARIANCE_KEPT 0.05
 #define MIN_MARGIN 0.2
 #define SLACK 0.15
@@ -142,6 +148,11 @@ int pv__template_build(pv_matcher *m, const pv_image *t) {
                                rob < MIN_ROBUSTNESS)))
       break;
     m->margin[l] = fmax(MIN_MARGIN, 1.0 + SLACK - robustness(m, l, 1, buf));
+    if (l == 1 && (rob < MIN_ROBUSTNESS ||
+                   tl->ssq / ((double)w * h) < MIN_VARIANCE_KEPT * var0)) {
+      if ((double)m->max_w * m->max_h * tw * th <= EXHAUSTIVE_BUDGET) break;
+      m->margin[l] = WEAK_MARGIN; /* every candidate the scan keeps */
+    }
     m->top = l;
   }
   for (int l = 1; l <= m->top; l++) m->margin[l] += COARSE_SLACK;
