@@ -4,8 +4,8 @@
  * The integer arithmetic every kernel computes is defined once in
  * bayer_internal.h. This file holds the one table of Bayer site colours and
  * luma weights, derives each row's weights from it, checks arguments, holds
- * the scalar reference kernels, and dispatches to the kernel chosen once at
- * first use: the best the CPU supports (AVX2, SSE2, scalar), or the one
+ * the scalar kernels (fast loops over the same arithmetic), and dispatches
+ * to the kernel chosen once at first use: the best the CPU supports (AVX2, SSE2, scalar), or the one
  * PV_LUMA_SIMD=scalar|sse2|avx2 names (an unsupported or unknown name falls
  * back to the best supported). The choice is one atomic int, so it is
  * thread-safe to use; pv__luma_kernel_set (tests) is not meant to race
@@ -39,7 +39,7 @@ static int is_bayer(pv_pixfmt fmt) {
 }
 
 /* Weights of row y of a frame in Bayer format fmt. Pure. */
-static pv__luma_row row_weights(pv_pixfmt fmt, int y) {
+pv__luma_row pv__luma_row_weights(pv_pixfmt fmt, int y) {
   const unsigned char *s = bayer_sites[fmt];
   pv__luma_row k;
   memset(&k, 0, sizeof k);
@@ -60,7 +60,7 @@ static pv__luma_row row_weights(pv_pixfmt fmt, int y) {
 }
 
 /* Weights of the 2x2 cells of format fmt. Pure. */
-static pv__luma_cell cell_weights(pv_pixfmt fmt) {
+pv__luma_cell pv__luma_cell_weights(pv_pixfmt fmt) {
   const unsigned char *s = bayer_sites[fmt];
   pv__luma_cell c;
   c.kg = lw[COL_G];
@@ -70,20 +70,85 @@ static pv__luma_cell cell_weights(pv_pixfmt fmt) {
   return c;
 }
 
-/* ---- scalar reference kernels ----------------------------------------- */
+/* ---- scalar kernels ---------------------------------------------------- */
+
+/* The scalar kernels are what runs without SSE2 (aarch64 stations), so
+ * they are written for speed while computing exactly pv__luma_px's
+ * integers (through the same pv__luma_green_s / pv__luma_rb_s): only the
+ * first and last columns, whose neighbours reflect, go through pv__luma_px;
+ * the interior 1 <= x <= w - 2 runs in (green, red-or-blue) pairs with each
+ * site's weights hoisted out of the loop, no reflection, no site test.
+ * tests/image/test_bayer_scalar.c compares them with the per-pixel
+ * definition. */
+
+/* n interior pixels of one row (every one with both horizontal neighbours
+ * in the frame) into o[0..n-1]: up, mid, dn point at the first one, whose
+ * x parity is p0. Pure, thread-safe. */
+static void row_interior(const uint8_t *up, const uint8_t *mid, const uint8_t *dn,
+                         int n, int p0, uint8_t *o, const pv__luma_row *k) {
+  const int g = k->gpar, c = g ^ 1;
+  const uint32_t gkc = k->kc[g], gk1 = k->k1[g], gk2 = k->k2[g];
+  const uint32_t ckc = k->kc[c], ck1 = k->k1[c], ck2 = k->k2[c];
+#define PV__GREEN_AT(x)                                                          \
+  pv__luma_round(pv__luma_green_s(mid[x], mid[(x) - 1] + mid[(x) + 1],          \
+                                  up[x] + dn[x], gkc, gk1, gk2))
+#define PV__RB_AT(x)                                                             \
+  pv__luma_round(pv__luma_rb_s(mid[x],                                          \
+                               mid[(x) - 1] + mid[(x) + 1] + up[x] + dn[x],     \
+                               up[(x) - 1] + up[(x) + 1] + dn[(x) - 1] +        \
+                                   dn[(x) + 1],                                 \
+                               ckc, ck1, ck2))
+  int x = 0;
+  if (x < n && p0 != g) {
+    o[x] = PV__RB_AT(x);
+    x++;
+  }
+  /* pairs (green x, red-or-blue x + 1), carrying what the next pair
+   * shares: mid[x - 1], mid[x] and the vertical sum at x */
+  uint32_t ml = mid[x - 1], m0 = mid[x], v0 = up[x] + dn[x];
+  for (; x + 1 < n; x += 2) {
+    uint32_t m1 = mid[x + 1], m2 = mid[x + 2];
+    uint32_t v1 = up[x + 1] + dn[x + 1], v2 = up[x + 2] + dn[x + 2];
+    o[x] = pv__luma_round(pv__luma_green_s(m0, ml + m1, v0, gkc, gk1, gk2));
+    o[x + 1] = pv__luma_round(pv__luma_rb_s(m1, m0 + m2 + v1, v0 + v2, ckc, ck1, ck2));
+    ml = m1, m0 = m2, v0 = v2;
+  }
+  if (x < n) o[x] = PV__GREEN_AT(x);
+#undef PV__GREEN_AT
+#undef PV__RB_AT
+}
 
 void pv__luma_row_scalar(const uint8_t *up, const uint8_t *mid,
                          const uint8_t *dn, int w, int xa, int xb,
                          uint8_t *out, const pv__luma_row *k) {
-  for (int x = xa; x < xb; x++) out[x - xa] = pv__luma_px(up, mid, dn, x, w, k);
+  int x = xa;
+  if (x == 0 && x < xb) {
+    out[0] = pv__luma_px(up, mid, dn, 0, w, k);
+    x = 1;
+  }
+  int ie = xb < w - 1 ? xb : w - 1; /* the last column reflects */
+  if (x < ie) {
+    row_interior(up + x, mid + x, dn + x, ie - x, x & 1, out + (x - xa), k);
+    x = ie;
+  }
+  for (; x < xb; x++) out[x - xa] = pv__luma_px(up, mid, dn, x, w, k);
 }
 
 void pv__luma_bin_scalar(const uint8_t *a, const uint8_t *b, int n,
                          uint8_t *out, const pv__luma_cell *cell) {
-  if (cell == NULL)
+  if (cell == NULL) {
     for (int i = 0; i < n; i++) out[i] = pv__mono_cell_px(a + 2 * i, b + 2 * i);
+    return;
+  }
+  const uint32_t kx0 = cell->kx0, kg = cell->kg, kx1 = cell->kx1;
+  if (cell->gdiag)
+    for (int i = 0; i < n; i++)
+      out[i] = pv__luma_cell_s(a[2 * i], a[2 * i + 1] + b[2 * i], b[2 * i + 1], kx0,
+                               kg, kx1);
   else
-    for (int i = 0; i < n; i++) out[i] = pv__luma_cell_px(a + 2 * i, b + 2 * i, cell);
+    for (int i = 0; i < n; i++)
+      out[i] = pv__luma_cell_s(a[2 * i + 1], a[2 * i] + b[2 * i + 1], b[2 * i], kx0,
+                               kg, kx1);
 }
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -179,7 +244,7 @@ int pv_frame_to_luma_rect(const uint8_t *src, int w, int h, int stride,
     return PV_OK;
   }
   pv__luma_row_fn row = kernels[pv__luma_kernel_get()].row;
-  pv__luma_row k[2] = {row_weights(fmt, 0), row_weights(fmt, 1)};
+  pv__luma_row k[2] = {pv__luma_row_weights(fmt, 0), pv__luma_row_weights(fmt, 1)};
   for (int y = y0; y < y0 + dh; y++) {
     int yu = y > 0 ? y - 1 : 1, yd = y + 1 < h ? y + 1 : h - 2;
     row(src + (size_t)yu * stride, src + (size_t)y * stride,
@@ -204,7 +269,7 @@ int pv_frame_to_luma_bin2(const uint8_t *src, int w, int h, int stride,
   if (ow < 1 || oh < 1 || dst->width != ow || dst->height != oh) return PV_EINVAL;
   pv__luma_bin_fn bin = kernels[pv__luma_kernel_get()].bin;
   pv__luma_cell cell;
-  if (is_bayer(fmt)) cell = cell_weights(fmt);
+  if (is_bayer(fmt)) cell = pv__luma_cell_weights(fmt);
   for (int y = 0; y < oh; y++) {
     const uint8_t *a = src + (size_t)(2 * y) * stride;
     bin(a, a + stride, ow, dst->data + (size_t)y * dst->stride,

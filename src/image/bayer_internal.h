@@ -76,6 +76,13 @@ pv__luma_kernel pv__luma_kernel_set(pv__luma_kernel k);
 const char *pv__luma_kernel_name(pv__luma_kernel k);
 int pv__luma_kernel_supported(pv__luma_kernel k);
 
+/* The weights of row y, and of the 2x2 cells, of Bayer format fmt (the one
+ * table in bayer.c; white-box tests use them too). Pure. */
+pv__luma_row pv__luma_row_weights(pv_pixfmt fmt, int y);
+pv__luma_cell pv__luma_cell_weights(pv_pixfmt fmt);
+
+/* The scalar kernels: the definition below, computed pairwise in the row
+ * interior (no per-pixel reflection or site test; see bayer.c). */
 void pv__luma_row_scalar(const uint8_t *up, const uint8_t *mid,
                          const uint8_t *dn, int w, int xa, int xb,
                          uint8_t *out, const pv__luma_row *k);
@@ -98,33 +105,48 @@ void pv__luma_bin_avx512(const uint8_t *a, const uint8_t *b, int n, uint8_t *out
 #endif
 
 /* One pixel by the definition above (the reference, and the SIMD kernels'
- * edges). Pure. */
+ * edges), in pieces the fast scalar loop (bayer.c) shares: a green site
+ * from its centre c, h2 = left + right and v2 = up + down; a red or blue
+ * site from c, hv4 = the 4 direct neighbours and d4 = the 4 diagonals;
+ * then the rounding. Pure. */
 static inline uint32_t pv__mulhi(uint32_t a, uint32_t k) { return (a * k) >> 16; }
+
+static inline uint32_t pv__luma_green_s(uint32_t c, uint32_t h2, uint32_t v2,
+                                        uint32_t kc, uint32_t k1, uint32_t k2) {
+  return pv__mulhi(c * 256u, kc) + pv__mulhi(h2 * 128u, k1) + pv__mulhi(v2 * 128u, k2);
+}
+
+static inline uint32_t pv__luma_rb_s(uint32_t c, uint32_t hv4, uint32_t d4,
+                                     uint32_t kc, uint32_t k1, uint32_t k2) {
+  return pv__mulhi(c * 256u, kc) + pv__mulhi(hv4 * 64u, k1) + pv__mulhi(d4 * 64u, k2);
+}
+
+static inline uint8_t pv__luma_round(uint32_t s) { return (uint8_t)((s + 128) >> 8); }
 
 static inline uint8_t pv__luma_px(const uint8_t *up, const uint8_t *mid,
                                   const uint8_t *dn, int x, int w,
                                   const pv__luma_row *k) {
   int l = x > 0 ? x - 1 : 1, r = x + 1 < w ? x + 1 : w - 2, p = x & 1;
-  uint32_t s = pv__mulhi(mid[x] * 256u, k->kc[p]);
   if (p == k->gpar)
-    s += pv__mulhi((mid[l] + mid[r]) * 128u, k->k1[p]) +
-         pv__mulhi((up[x] + dn[x]) * 128u, k->k2[p]);
-  else
-    s += pv__mulhi((mid[l] + mid[r] + up[x] + dn[x]) * 64u, k->k1[p]) +
-         pv__mulhi((up[l] + up[r] + dn[l] + dn[r]) * 64u, k->k2[p]);
-  return (uint8_t)((s + 128) >> 8);
+    return pv__luma_round(pv__luma_green_s(mid[x], mid[l] + mid[r], up[x] + dn[x],
+                                           k->kc[p], k->k1[p], k->k2[p]));
+  return pv__luma_round(pv__luma_rb_s(mid[x], mid[l] + mid[r] + up[x] + dn[x],
+                                      up[l] + up[r] + dn[l] + dn[r], k->kc[p],
+                                      k->k1[p], k->k2[p]));
+}
+
+/* One 2x2 cell from its two non-green samples x0, x1 (weights kx0, kx1)
+ * and the sum g2 of its two greens (weight kg). Pure. */
+static inline uint8_t pv__luma_cell_s(uint32_t x0, uint32_t g2, uint32_t x1,
+                                      uint32_t kx0, uint32_t kg, uint32_t kx1) {
+  return pv__luma_round(pv__mulhi(x0 * 256u, kx0) + pv__mulhi(g2 * 128u, kg) +
+                        pv__mulhi(x1 * 256u, kx1));
 }
 
 static inline uint8_t pv__luma_cell_px(const uint8_t *a, const uint8_t *b,
                                        const pv__luma_cell *c) {
-  uint32_t s;
-  if (c->gdiag)
-    s = pv__mulhi(a[0] * 256u, c->kx0) + pv__mulhi((a[1] + b[0]) * 128u, c->kg) +
-        pv__mulhi(b[1] * 256u, c->kx1);
-  else
-    s = pv__mulhi(a[1] * 256u, c->kx0) + pv__mulhi((a[0] + b[1]) * 128u, c->kg) +
-        pv__mulhi(b[0] * 256u, c->kx1);
-  return (uint8_t)((s + 128) >> 8);
+  if (c->gdiag) return pv__luma_cell_s(a[0], a[1] + b[0], b[1], c->kx0, c->kg, c->kx1);
+  return pv__luma_cell_s(a[1], a[0] + b[1], b[0], c->kx0, c->kg, c->kx1);
 }
 
 static inline uint8_t pv__mono_cell_px(const uint8_t *a, const uint8_t *b) {
