@@ -8,10 +8,10 @@
  *    threshold is followed) and of the score of the max_out-th instance
  *    left by non-maximum suppression (nothing far below it can be output).
  * 3. Each candidate descends one level at a time: placement p at level l+1
- *    is near 2p-1 .. 2p+2 at level l (2p .. 2p+1 at level 0; 2p-5 .. 2p+6
- *    for the best WIDE_CANDS where the template is small); every local
+ *    is near 2p-1 .. 2p+2 at level l (2p .. 2p+1 at level 0); every local
  *    maximum of those children within the margin of their best (at most
- *    SPAWN) is hill-climbed until it beats its 8 neighbours. The climb
+ *    SPAWN; one at level 0) is hill-climbed until it beats its 8
+ *    neighbours. The climb
  *    never stops at the edge of its memo window (the window moves), so it
  *    ends on a true local maximum. At level 0 the scores are the exact
  *    ones. Candidates that converge on the same placement are merged; the
@@ -122,7 +122,8 @@ static float score_at(const pv_matcher *m, const pv_image *img, int l, int x,
 
 #define MEMO 32 /* side of the grid of scores remembered while climbing */
 #define SPAWN 3  /* climbs started per candidate and level, at most */
-#define WIDE_CANDS 8        /* candidates per level descending wide ... */
+#define WIDE_CANDS 0        /* candidates per level descending wide ...
+                               (0: off; 8 gained nothing on the corpus) */
 #define WIDE_MAX_AREA 4096  /* ... where the template has at most this area */
 
 /* Scores remembered while a candidate descends: a MEMO x MEMO window of
@@ -239,7 +240,7 @@ static int descend(const pv_matcher *m, const pv_image *img, int l,
     }
   sort_desc(start, ns);
   int k = 0;
-  for (int i = 0; i < ns && k < SPAWN; i++) {
+  for (int i = 0; i < ns && k < (l ? SPAWN : 1); i++) {
     pv__cand r = climb(m, img, l, nu, nv, g, start[i]);
     int dup = 0;
     for (int q = 0; q < k && !dup; q++) dup = out[q].x == r.x && out[q].y == r.y;
@@ -248,16 +249,17 @@ static int descend(const pv_matcher *m, const pv_image *img, int l,
   return k;
 }
 
-#define REFINE_CANDS 4      /* level-0 candidates whose window is searched */
+#define REFINE_CANDS 2      /* candidates whose window is searched */
 #define REFINE_DELTA 0.05f  /* ... those within this of the best */
 #define REFINE_BUDGET 1e6   /* template pixels x placements per window */
 #define REFINE_MAX_R 16
+#define REFINE_MAX_R0 4 /* at level 0 */
 
 /* Step 4: around each of the best REFINE_CANDS level-l candidates within
  * REFINE_DELTA of the best, a square window is searched exhaustively (its
- * radius from REFINE_BUDGET, at most REFINE_MAX_R: 16 for templates up to
- * 24 px at level 0 or 48 px at level 1, 7 at 64 px / 128 px, 3 at 128 px /
- * 256 px) and each of its local maxima within margin[l] of its best (at
+ * radius from REFINE_BUDGET, at most REFINE_MAX_R at level 1 (16 for
+ * templates up to 48 px, 7 at 128 px, 3 at 256 px) and REFINE_MAX_R0 at
+ * level 0 (4 up to 96 px, 1 at 256 px)) and each of its local maxima within margin[l] of its best (at
  * most SPAWN, best first) joins the candidates. Catches a true peak a few
  * pixels from a better-looking one in the same coarse basin. Run at level
  * 1 (its window spans twice as far) and at level 0; returns the new n. */
@@ -267,7 +269,7 @@ static int refine(const pv_matcher *m, const pv_image *img, int l,
   int w = l ? m->lvl[l].w : img->width, h = l ? m->lvl[l].h : img->height;
   int nu = w - tw + 1, nv = h - th + 1;
   int r = (int)((sqrt(REFINE_BUDGET / ((double)tw * th)) - 1) / 2);
-  if (r > REFINE_MAX_R) r = REFINE_MAX_R;
+  if (r > (l ? REFINE_MAX_R : REFINE_MAX_R0)) r = l ? REFINE_MAX_R : REFINE_MAX_R0;
   if (r < 1) r = 1;
   int side = 2 * r + 1, total = n;
   float win[(2 * REFINE_MAX_R + 1) * (2 * REFINE_MAX_R + 1)];
