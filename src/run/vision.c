@@ -13,6 +13,8 @@
 
 #include "run_internal.h"
 
+#define VISION_MATCHES 3 /* see pv_vision_locate */
+
 /* Image pixels <-> stage micrometres (swap first, then flips, image ->
  * stage). Pure. */
 static void px_to_um(const pv_sequencer_params *p, double ox, double oy, double *dx,
@@ -53,9 +55,13 @@ int pv_vision_locate(const pv_sequencer_params *p, pv_matcher *m, const pv_frame
   ex += cx, ey += cy;
   double rad = radius_um / p->um_per_px;
   pv_match_region disc = {ex - rad, ey - rad, ex + rad, ey + rad, 1};
-  pv_match mt[PV__MATCHES_MAX];
+  /* The decision needs the best two distinct instances in the disc; a
+   * third covers one whose sub-pixel centre falls just outside it. Asking
+   * for no more lets the search prune everything that cannot be among
+   * them (it costs the same as a best-only find, not a find of all). */
+  pv_match mt[VISION_MATCHES];
   int n = pv_matcher_find_frame(m, f->data, f->width, f->height, f->stride, f->format, &disc,
-                                mt, PV__MATCHES_MAX);
+                                mt, VISION_MATCHES);
   out->status = PV_POINT_NO_MATCH;
   if (n < 0) {
     pv_snprintf_c(out->error, sizeof out->error, "match: %s", pv_strerror(n));
