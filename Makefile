@@ -1,7 +1,8 @@
 # probevision: a thin wrapper over Meson.
 #   make demo   install what is missing, build, run the job on the simulated station
 #   make test   install what is missing, build, run the whole suite (plain, ASan+UBSan, TSan)
-#   make bench  also install OpenCV (benchmark only), run the matcher benchmarks
+#   make bench  also install OpenCV (benchmark only), run the vision benchmarks
+#               (luma, matcher, search region, vision per point, threads) and acquisition
 #   make fuzz   build the libFuzzer targets (clang) in build-fuzz/, run each FUZZ_SECONDS
 #   make deps | build | clean
 
@@ -33,9 +34,13 @@ test: deps
 bench: deps
 	@scripts/install-deps --bench
 	$(MESON) setup $(BUILD) --reconfigure --buildtype=debugoptimized >/dev/null 2>&1 || $(MESON) setup $(BUILD) --buildtype=debugoptimized
-	$(MESON) compile -C $(BUILD) bench/bench_match bench/bench_align
+	@scripts/install-deps --photos
+	$(MESON) compile -C $(BUILD) bench/bench_luma bench/bench_match bench/bench_align bench/bench_point bench/bench_threads
+	$(BUILD)/bench/bench_luma
 	$(BUILD)/bench/bench_match $(BENCH_ARGS)
 	$(BUILD)/bench/bench_align
+	$(BUILD)/bench/bench_point
+	$(BUILD)/bench/bench_threads
 	python3 bench/bench_acquisition.py --bin $(BUILD)/probevision
 
 fuzz: deps
