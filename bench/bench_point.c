@@ -23,13 +23,14 @@
  * die"), so agreement compares its maximum within the sequencer's disc
  * (taken from the same map, untimed) with probevision's match.
  *
- * usage: bench_point [--frames N] [--repeat R] [--threads T] [--json]
+ * usage: bench_point [--frames N] [--repeat R] [--threads T (default: match.threads' default)] [--json]
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "probevision/config.h"
 #include "probevision/match.h"
 #include "probevision/run.h"
 #include "probevision/scene.h"
@@ -71,7 +72,9 @@ static void usage(const char *argv0) {
 }
 
 static opts parse(int argc, char **argv) {
-  opts o = {25, 5, 1, 0};
+  pv_config def; /* the threads a run uses unless configured: match.threads' default */
+  pv_config_default(&def);
+  opts o = {25, 5, def.match_threads, 0};
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) o.json = 1;
     else if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc) o.frames = atoi(argv[++i]);
