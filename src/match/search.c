@@ -52,7 +52,7 @@ static void sort_desc(pv__cand *c, int n) {
  * every better candidate, not only the kept ones, suppresses more than the
  * real NMS, so the bound is conservative (lower). */
 static float kth_distinct(const pv_matcher *m, const pv__cand *c, int n,
-                          int level) {
+                          int level, int count) {
   int w = m->tl[level].w, h = m->tl[level].h, kept = 0;
   double area = (double)w * h;
   for (int i = 0; i < n; i++) {
@@ -61,8 +61,7 @@ static float kth_distinct(const pv_matcher *m, const pv__cand *c, int n,
       int ox = w - abs(c[i].x - c[j].x), oy = h - abs(c[i].y - c[j].y);
       clash = ox > 0 && oy > 0 && ox * (double)oy / area > m->params.overlap;
     }
-    if (!clash && ++kept == (m->limit > KTH_MIN ? m->limit : KTH_MIN))
-      return c[i].score;
+    if (!clash && ++kept == count) return c[i].score;
   }
   return -2.0f;
 }
@@ -81,7 +80,8 @@ static int settle(const pv_matcher *m, pv__cand *c, int n, int level,
   if (k == 0) return 0;
   double floor = c[0].score < m->params.threshold ? c[0].score
                                                    : m->params.threshold;
-  double kth = kth_distinct(m, c, k, level);
+  double kth = kth_distinct(m, c, k, level,
+                            m->limit > KTH_MIN ? m->limit : KTH_MIN);
   if (kth > floor) floor = kth;
   floor -= m->margin[level];
   int out = 0;
@@ -187,7 +187,8 @@ static pv__cand climb(const pv_matcher *m, const pv_image *img, int l, int nu,
  * at levels where the template is small, so that a peak one coarse pixel
  * beside a better-looking coarse maximum is reached too. */
 static int descend(const pv_matcher *m, const pv_image *img, int l,
-                   pv__cand c, int wide, memo_grid *g, pv__cand *out) {
+                   pv__cand c, int wide, float floor, memo_grid *g,
+                   pv__cand *out) {
   int w = l ? m->lvl[l].w : img->width, h = l ? m->lvl[l].h : img->height;
   int nu = w - m->tl[l].w + 1, nv = h - m->tl[l].h + 1;
   int K = wide ? 12 : (l ? 4 : 2), lo = wide ? 5 : (l ? 1 : 0);
@@ -241,6 +242,7 @@ static int descend(const pv_matcher *m, const pv_image *img, int l,
   sort_desc(start, ns);
   int k = 0;
   for (int i = 0; i < ns && k < (l ? SPAWN : 1); i++) {
+    if (i > 0 && start[i].score + (float)m->margin[l] < floor) break;
     pv__cand r = climb(m, img, l, nu, nv, g, start[i]);
     int dup = 0;
     for (int q = 0; q < k && !dup; q++) dup = out[q].x == r.x && out[q].y == r.y;
@@ -312,7 +314,78 @@ static int refine(const pv_matcher *m, const pv_image *img, int l,
   return total;
 }
 
-/* Runs steps 1-3; leaves the level-0 candidates in m->cand, returns n. */
+#define LOCAL_CAP 16 /* nodes one top candidate keeps per level */
+#define BATCH 2      /* top candidates descended between floor updates (a
+                        constant: the answer must not depend on threads) */
+#define L1_CAP 8     /* level-1 nodes kept for step 4 */
+
+/* Sorts best first, merges equal placements and drops the nodes whose
+ * score + margin cannot reach floor; keeps at most cap. Returns the new n. */
+static int prune(pv__cand *c, int n, double margin, float floor, int cap) {
+  sort_desc(c, n);
+  int k = 0;
+  for (int i = 0; i < n && k < cap; i++) {
+    if (c[i].score + (float)margin < floor) break;
+    int dup = 0;
+    for (int j = 0; j < k && !dup; j++)
+      dup = c[j].x == c[i].x && c[j].y == c[i].y;
+    if (!dup) c[k++] = c[i];
+  }
+  return k;
+}
+
+/* Candidate c of level `from` descends to level 0 on its own: every level's
+ * children and climbs (descend()), pruned against floor; its level-0 nodes
+ * (exact scores) go to out0, its level-1 nodes (when from >= 2) to out1,
+ * LOCAL_CAP each. Writes only out0/out1 and its stack. */
+static void dfs(const pv_matcher *m, const pv_image *img, pv__cand c,
+                int from, float floor, pv__cand *out0, int *n0,
+                pv__cand *out1, int *n1) {
+  pv__cand cur[LOCAL_CAP], nxt[LOCAL_CAP * SPAWN];
+  memo_grid g;
+  int nc = 1;
+  cur[0] = c;
+  *n0 = *n1 = 0;
+  for (int l = from - 1; l >= 0 && nc > 0; l--) {
+    int nn = 0;
+    for (int i = 0; i < nc; i++)
+      nn += descend(m, img, l, cur[i], 0, floor, &g, nxt + nn);
+    nc = prune(nxt, nn, m->margin[l], floor, LOCAL_CAP);
+    for (int i = 0; i < nc; i++) cur[i] = nxt[i];
+    if (l == 1)
+      for (int i = 0; i < nc; i++) out1[(*n1)++] = cur[i];
+  }
+  for (int i = 0; i < nc; i++) out0[i] = cur[i];
+  *n0 = nc;
+}
+
+/* A batch of top candidates (tasks of pv__parallel_for): task q descends
+ * m->cand[first + q] into slot q. */
+typedef struct dfs_job {
+  const pv_matcher *m;
+  const pv_image *img;
+  int first;
+  float floor;
+  pv__cand out0[BATCH][LOCAL_CAP], out1[BATCH][LOCAL_CAP];
+  int n0[BATCH], n1[BATCH];
+} dfs_job;
+
+static void dfs_task(void *ctx, int q) {
+  dfs_job *j = ctx;
+  dfs(j->m, j->img, j->m->cand[j->first + q], j->m->top, j->floor,
+      j->out0[q], &j->n0[q], j->out1[q], &j->n1[q]);
+}
+
+/* The exact floor: nothing scoring below it can change the output (the
+ * limit-th instance left by non-maximum suppression among the exact
+ * results so far, or the threshold if higher or fewer instances). */
+static float exact_floor(const pv_matcher *m, const pv__cand *res, int nr) {
+  float thr = (float)m->params.threshold;
+  float kth = kth_distinct(m, res, nr, 0, m->limit);
+  return kth > thr ? kth : thr;
+}
+
+/* Runs steps 1-4; leaves the level-0 candidates in m->cand, returns n. */
 int pv__search(pv_matcher *m, const pv_image *img) {
   int t = m->top;
   if (t >= 1) {
@@ -330,26 +403,48 @@ int pv__search(pv_matcher *m, const pv_image *img) {
     pv__integrals(&m->lvl[t], m->isum, m->isq);
   }
   int n = settle(m, m->cand, pv__scan_top(m, img), t, KEEP_TOP);
-  memo_grid g;
-  for (int l = t - 1; l >= 0; l--) {
-    /* each candidate's climbs go to the end of the list while there is
-     * room (their sources are read before being overwritten); settle
-     * merges the ones that meet */
-    int total = n;
-    for (int i = 0; i < n; i++) {
-      pv__cand got[SPAWN];
-      int wide = l >= 1 && i < WIDE_CANDS &&
-                 m->tl[l].w * m->tl[l].h <= WIDE_MAX_AREA;
-      int k = descend(m, img, l, m->cand[i], wide, &g, got);
-      m->cand[i] = got[0];
-      for (int q = 1; q < k && total < PV__MATCH_CAND_CAP; q++)
-        m->cand[total++] = got[q];
+  if (t == 0) return n;
+  pv__cand res[PV__MATCH_CAND_CAP + BATCH * LOCAL_CAP];
+  pv__cand l1[L1_CAP + BATCH * LOCAL_CAP];
+  int nr = 0, n1 = 0;
+  float floor = (float)m->params.threshold;
+  dfs_job j;
+  j.m = m, j.img = img;
+  /* best first: the first candidate alone (it usually sets the floor),
+   * then BATCH at a time, the floor updated between batches in order */
+  for (int i = 0; i < n;) {
+    if (m->cand[i].score + (float)m->margin[t] < floor) break; /* sorted */
+    int b = i == 0 ? 1 : (n - i < BATCH ? n - i : BATCH);
+    j.first = i, j.floor = floor;
+    pv__parallel_for(m, b, dfs_task, &j);
+    for (int q = 0; q < b; q++) {
+      for (int k = 0; k < j.n0[q]; k++) res[nr++] = j.out0[q][k];
+      for (int k = 0; k < j.n1[q]; k++) l1[n1++] = j.out1[q][k];
     }
-    n = settle(m, m->cand, total, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
-    if (l <= 1) {
-      n = refine(m, img, l, m->cand, n);
-      n = settle(m, m->cand, n, l, l == 0 ? PV__MATCH_CAND_CAP : KEEP_LEVEL);
+    i += b;
+    nr = prune(res, nr, 0.0, -3.0f, PV__MATCH_CAND_CAP);
+    floor = exact_floor(m, res, nr);
+    n1 = prune(l1, n1, m->margin[1], floor, L1_CAP);
+  }
+  /* step 4 at level 1: windows around the best level-1 nodes, their local
+   * maxima descend to level 0 */
+  if (t >= 2) {
+    n1 = prune(l1, n1, m->margin[1], floor, L1_CAP);
+    pv__cand w[REFINE_CANDS * SPAWN];
+    int nw = n1 < REFINE_CANDS ? n1 : REFINE_CANDS;
+    for (int i = 0; i < nw; i++) w[i] = l1[i];
+    nw = refine(m, img, 1, w, nw);
+    for (int i = 0; i < nw; i++) {
+      if (w[i].score + (float)m->margin[1] < floor) continue;
+      pv__cand o0[LOCAL_CAP], o1[LOCAL_CAP];
+      int k0, k1;
+      dfs(m, img, w[i], 1, floor, o0, &k0, o1, &k1);
+      for (int k = 0; k < k0; k++) res[nr++] = o0[k];
+      nr = prune(res, nr, 0.0, -3.0f, PV__MATCH_CAND_CAP);
     }
   }
-  return n;
+  for (int i = 0; i < nr; i++) m->cand[i] = res[i];
+  n = settle(m, m->cand, nr, 0, PV__MATCH_CAND_CAP);
+  n = refine(m, img, 0, m->cand, n);
+  return settle(m, m->cand, n, 0, PV__MATCH_CAND_CAP);
 }
