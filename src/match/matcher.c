@@ -44,21 +44,14 @@ static void *alloc_touched(size_t n, size_t size) {
 }
 
 static int alloc_buffers(pv_matcher *m) {
-  size_t rs = (size_t)m->max_w + PV__MATCH_PAD;
-  m->rows = alloc_touched(3 * rs, sizeof(float));
-  m->acc = alloc_touched(rs, sizeof(float));
+  /* the scan's rows, accumulators and column sums are per band (scan.c) */
   m->cand = alloc_touched(PV__MATCH_CAND_CAP, sizeof(pv__cand));
   int iw = m->tl[0].w - 2, ih = m->tl[0].h - 2;
   m->gx = alloc_touched((size_t)iw * ih, sizeof(float));
   m->gy = alloc_touched((size_t)iw * ih, sizeof(float));
   m->warp = alloc_touched((size_t)iw * ih, sizeof(float));
-  if (!m->rows || !m->acc || !m->cand || !m->gx || !m->gy || !m->warp)
-    return PV_ENOMEM;
-  if (m->top == 0) {
-    m->colsum = alloc_touched((size_t)m->max_w, sizeof(int64_t));
-    m->colsq = alloc_touched((size_t)m->max_w, sizeof(int64_t));
-    return m->colsum && m->colsq ? PV_OK : PV_ENOMEM;
-  }
+  if (!m->cand || !m->gx || !m->gy || !m->warp) return PV_ENOMEM;
+  if (m->top == 0) return PV_OK;
   for (int l = 1; l <= m->top; l++) {
     size_t n = (size_t)(m->max_w >> l) * (size_t)(m->max_h >> l) + PV__MATCH_PAD;
     m->lvl[l].px = alloc_touched(n, sizeof(float));
@@ -121,10 +114,6 @@ void pv_matcher_destroy(pv_matcher *m) {
   free(m->templ8);
   free(m->isum);
   free(m->isq);
-  free(m->colsum);
-  free(m->colsq);
-  free(m->rows);
-  free(m->acc);
   free(m->cand);
   free(m->gx);
   free(m->gy);

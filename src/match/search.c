@@ -1,29 +1,36 @@
-/* Coarse-to-fine search of the matcher.
+/* Coarse-to-fine search of the matcher, best first against an exact floor.
  *
+ * 0. The pyramid, in row bands on the matcher's workers (pyramid.c).
  * 1. Exhaustive scores at the top level (scan.c): its best
- *    PV__MATCH_CAND_CAP local maxima.
- * 2. The candidates, best first, are pruned: the first KEEP_TOP always stay
- *    (coarse scores can misrank), the rest only if within m->margin[level] of
- *    min(best, threshold) (so every instance that may end above the
- *    threshold is followed) and of the score of the max_out-th instance
- *    left by non-maximum suppression (nothing far below it can be output).
- * 3. Each candidate descends one level at a time: placement p at level l+1
- *    is near 2p-1 .. 2p+2 at level l (2p .. 2p+1 at level 0); every local
- *    maximum of those children within the margin of their best (at most
- *    SPAWN; one at level 0) is hill-climbed until it beats its 8
- *    neighbours. The climb
- *    never stops at the edge of its memo window (the window moves), so it
- *    ends on a true local maximum. At level 0 the scores are the exact
- *    ones. Candidates that converge on the same placement are merged; the
- *    pruning of step 2 repeats per level.
- * 4. At levels 1 and 0, windows around the best few candidates are searched
- *    exhaustively and their local maxima join (refine()).
+ *    PV__MATCH_CAND_CAP local maxima, pruned by settle(): the first
+ *    KEEP_TOP always stay (coarse scores can misrank), the rest only if
+ *    within m->margin[top] of min(best, threshold) and of the
+ *    max(limit, KTH_MIN)-th instance left by non-maximum suppression.
+ * 2. Best first: each top candidate descends ALONE to level 0 (dfs()):
+ *    placement p at level l+1 is near 2p-1 .. 2p+2 at level l (2p .. 2p+1
+ *    at level 0); every local maximum of those children within the margin
+ *    of their best (at most SPAWN; one at level 0) is hill-climbed until it
+ *    beats its 8 neighbours (the climb never stops at its memo window's
+ *    edge: the window moves). Its level-0 nodes carry exact scores.
+ *    The exact floor F: the limit-th instance left by non-maximum
+ *    suppression among the exact results so far, or the threshold if that
+ *    is higher or there are fewer (nothing scoring below F can change the
+ *    output). Every node of level l whose score + margin[l] < F is dropped,
+ *    and so is every extra climb that cannot reach it; the top candidates
+ *    are sorted, so the first one below the floor ends step 2. F is updated
+ *    only between batches (the first candidate alone, then BATCH at a time,
+ *    descended in parallel into their own slots and merged in candidate
+ *    order): the answer is the same bits for any thread count.
+ * 3. Step 4 of the old order ("refine"): windows around the best 2 level-1
+ *    nodes and, at the end, the best 2 level-0 results are searched
+ *    exhaustively; their local maxima descend / join (refine()).
  * Nothing here is a proof: coarse scores are not bounds at placements
- * that straddle the pyramid's blocks. Exactness is measured on scenes
- * made from real photographs (tests/match/test_global_max.c).
- * Invariant: m->cand holds n candidates of the current level, sorted by
- * score, best first, no two at the same placement.
- * Thread safety: runs on the calling thread, on one matcher at a time.
+ * that straddle the pyramid's blocks (the margins are estimates, templ.c).
+ * Exactness is measured on scenes made from real photographs
+ * (tests/match/test_global_max.c). The floor itself is exact: it only
+ * removes what, if the margins hold, could not be output.
+ * Thread safety: runs on the calling thread and the matcher's workers, on
+ * one matcher at a time; a dfs() task writes only its slot and stack.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -31,7 +38,6 @@
 #include "match_internal.h"
 
 #define KEEP_TOP 48
-#define KEEP_LEVEL 16
 #define KTH_MIN 4 /* the pruning floor counts at least this many instances */
 
 /* Sorts best first (insertion sort: n is small and often nearly sorted). */
@@ -47,7 +53,7 @@ static void sort_desc(pv__cand *c, int n) {
   }
 }
 
-/* Score of the limit-th candidate that overlaps no better one at this level
+/* Score of the count-th candidate that overlaps no better one at this level
  * (-2 if fewer): nothing far below it can make the output. Comparing with
  * every better candidate, not only the kept ones, suppresses more than the
  * real NMS, so the bound is conservative (lower). */
@@ -122,9 +128,6 @@ static float score_at(const pv_matcher *m, const pv_image *img, int l, int x,
 
 #define MEMO 32 /* side of the grid of scores remembered while climbing */
 #define SPAWN 3  /* climbs started per candidate and level, at most */
-#define WIDE_CANDS 0        /* candidates per level descending wide ...
-                               (0: off; 8 gained nothing on the corpus) */
-#define WIDE_MAX_AREA 4096  /* ... where the template has at most this area */
 
 /* Scores remembered while a candidate descends: a MEMO x MEMO window of
  * level-l placements with origin (ox, oy); 2.0 = not scored yet. */
@@ -195,7 +198,6 @@ static int descend(const pv_matcher *m, const pv_image *img, int l,
   int x0 = 2 * c.x - lo, y0 = 2 * c.y - lo;
   float kid[12][12];
   float best = -3.0f;
-  memo_centre(g, 2 * c.x, 2 * c.y);
   for (int j = 0; j < K; j++)
     for (int i = 0; i < K; i++) {
       int x = x0 + i, y = y0 + j;
@@ -348,6 +350,8 @@ static void dfs(const pv_matcher *m, const pv_image *img, pv__cand c,
   *n0 = *n1 = 0;
   for (int l = from - 1; l >= 0 && nc > 0; l--) {
     int nn = 0;
+    memo_centre(&g, 2 * cur[0].x, 2 * cur[0].y); /* one memo per level: the
+                                                   nodes are near each other */
     for (int i = 0; i < nc; i++)
       nn += descend(m, img, l, cur[i], 0, floor, &g, nxt + nn);
     nc = prune(nxt, nn, m->margin[l], floor, LOCAL_CAP);
@@ -388,20 +392,7 @@ static float exact_floor(const pv_matcher *m, const pv__cand *res, int nr) {
 /* Runs steps 1-4; leaves the level-0 candidates in m->cand, returns n. */
 int pv__search(pv_matcher *m, const pv_image *img) {
   int t = m->top;
-  if (t >= 1) {
-#if defined(__x86_64__)
-    if (m->simd == PV__SIMD_AVX2) {
-      pv__down_u8_avx2(img->data, img->width, img->height, img->stride,
-                       &m->lvl[1]);
-      for (int l = 2; l <= t; l++) pv__down_f_avx2(&m->lvl[l - 1], &m->lvl[l]);
-    } else
-#endif
-    {
-      pv__down_u8(img->data, img->width, img->height, img->stride, &m->lvl[1]);
-      for (int l = 2; l <= t; l++) pv__down_f(&m->lvl[l - 1], &m->lvl[l]);
-    }
-    pv__integrals(&m->lvl[t], m->isum, m->isq);
-  }
+  pv__pyramid_build(m, img); /* in row bands on the workers */
   int n = settle(m, m->cand, pv__scan_top(m, img), t, KEEP_TOP);
   if (t == 0) return n;
   pv__cand res[PV__MATCH_CAND_CAP + BATCH * LOCAL_CAP];
