@@ -18,12 +18,19 @@
  * CAP of the whole level, whatever the cut. The merge writes them to
  * m->cand best first in that order.
  *
+ * On the AVX2 path a row is row_f_avx2 (the same bits as pv__ncc_row_f,
+ * its normalisation vectorised: it was most of the scan's time).
+ *
  * Buffers: each band's ring, accumulators, column sums and heap are
  * allocated at create (pv__scan_alloc); a scan allocates nothing.
  */
 #include <stdlib.h>
 
 #include "match_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define BAND_MIN_ROWS 16 /* fewer rows per band: the halo rows cost too much */
 
@@ -136,6 +143,59 @@ static void local_maxima(const float *a, const float *b, const float *c,
   }
 }
 
+#if defined(__x86_64__)
+/* A top-level row of scores on the AVX2 path: pv__cross_row_avx2's sums,
+ * then the normalisation of pv__ncc_score four placements at a time in
+ * double (the same IEEE operations in the same order, no FMA: the same
+ * bits as pv__ncc_row_f, whose scalar loop of calls took most of the scan). */
+__attribute__((target("avx2"))) static void row_f_avx2(
+    const pv__fimg *img, const double *isum, const double *isq,
+    const pv__tlevel *tl, float *acc, int v, float *out) {
+  int tw = tl->w, th = tl->h, nu = img->w - tw + 1;
+  size_t iw = (size_t)img->w + 1;
+  pv__cross_row_avx2(img, tl, v, nu, acc);
+  const double *s0 = isum + (size_t)v * iw, *s1 = s0 + (size_t)th * iw;
+  const double *q0 = isq + (size_t)v * iw, *q1 = q0 + (size_t)th * iw;
+  double n = (double)tw * th;
+  if (tl->flat || !(tl->ssq > 0.0)) {
+    for (int u = 0; u < nu; u++) out[u] = 0.0f;
+    return;
+  }
+  __m256d vn = _mm256_set1_pd(n), vt = _mm256_set1_pd(tl->ssq);
+  __m256d one = _mm256_set1_pd(1.0), mone = _mm256_set1_pd(-1.0);
+  __m256d eps = _mm256_set1_pd(1e-9), zero = _mm256_setzero_pd();
+  int u = 0;
+  for (; u + 4 <= nu; u += 4) {
+    __m256d s = _mm256_add_pd(
+        _mm256_sub_pd(_mm256_sub_pd(_mm256_loadu_pd(s1 + u + tw),
+                                    _mm256_loadu_pd(s0 + u + tw)),
+                      _mm256_loadu_pd(s1 + u)),
+        _mm256_loadu_pd(s0 + u));
+    __m256d ss = _mm256_add_pd(
+        _mm256_sub_pd(_mm256_sub_pd(_mm256_loadu_pd(q1 + u + tw),
+                                    _mm256_loadu_pd(q0 + u + tw)),
+                      _mm256_loadu_pd(q1 + u)),
+        _mm256_loadu_pd(q0 + u));
+    __m256d var = _mm256_sub_pd(ss, _mm256_div_pd(_mm256_mul_pd(s, s), vn));
+    __m256d big = _mm256_cmp_pd(ss, one, _CMP_GT_OQ);
+    __m256d lim = _mm256_mul_pd(eps, _mm256_blendv_pd(one, ss, big));
+    __m256d ok = _mm256_cmp_pd(var, lim, _CMP_GT_OQ);
+    __m256d cross = _mm256_cvtps_pd(_mm_loadu_ps(acc + u));
+    __m256d r = _mm256_div_pd(cross, _mm256_sqrt_pd(_mm256_mul_pd(vt, var)));
+    /* clamp as pv__ncc_score: r > 1 -> 1, then r < -1 -> -1 */
+    r = _mm256_blendv_pd(r, one, _mm256_cmp_pd(r, one, _CMP_GT_OQ));
+    r = _mm256_blendv_pd(r, mone, _mm256_cmp_pd(r, mone, _CMP_LT_OQ));
+    r = _mm256_blendv_pd(zero, r, ok);
+    _mm_storeu_ps(out + u, _mm256_cvtpd_ps(r));
+  }
+  for (; u < nu; u++) {
+    double s = s1[u + tw] - s0[u + tw] - s1[u] + s0[u];
+    double ss = q1[u + tw] - q0[u + tw] - q1[u] + q0[u];
+    out[u] = (float)pv__ncc_score(acc[u], s, ss, n, tl->ssq);
+  }
+}
+#endif
+
 typedef struct scan_job {
   pv_matcher *m;
   const pv_image *img;
@@ -171,6 +231,11 @@ static void scan_band(void *ctx, int b) {
   for (int v = lo; v <= hi; v++) {
     if (v < hi) {
       float *out = d->rows + (size_t)(v % 3) * rs;
+#if defined(__x86_64__)
+      if (t && m->simd == PV__SIMD_AVX2)
+        row_f_avx2(&m->lvl[t], m->isum, m->isq, &m->tl[t], d->acc, v, out);
+      else
+#endif
       if (t)
         pv__ncc_row_f(&m->lvl[t], m->isum, m->isq, &m->tl[t], d->acc, v, out,
                       m->simd);
