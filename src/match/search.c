@@ -18,7 +18,7 @@
  *    output). Every node of level l whose score + margin[l] < F is dropped,
  *    and so is every extra climb that cannot reach it; the top candidates
  *    are sorted, so the first one below the floor ends step 2. F is updated
- *    only between batches (the first candidate alone, then BATCH at a time,
+ *    only between batches (the first candidate alone, then 2, 4, BATCH,
  *    descended in parallel into their own slots and merged in candidate
  *    order): the answer is the same bits for any thread count.
  * 3. Step 4 of the old order ("refine"): windows around the best 2 level-1
@@ -317,8 +317,9 @@ static int refine(const pv_matcher *m, const pv_image *img, int l,
 }
 
 #define LOCAL_CAP 16 /* nodes one top candidate keeps per level */
-#define BATCH 2      /* top candidates descended between floor updates (a
-                        constant: the answer must not depend on threads) */
+#define BATCH 8      /* top candidates descended between floor updates, at
+                        most: 1, 2, 4, then 8 (fixed: the answer must not
+                        depend on the thread count) */
 #define L1_CAP 8     /* level-1 nodes kept for step 4 */
 
 /* Sorts best first, merges equal placements and drops the nodes whose
@@ -402,10 +403,12 @@ int pv__search(pv_matcher *m, const pv_image *img) {
   dfs_job j;
   j.m = m, j.img = img;
   /* best first: the first candidate alone (it usually sets the floor),
-   * then BATCH at a time, the floor updated between batches in order */
+   * then 2, 4, BATCH at a time (i + 1 while i < BATCH: 1, 2, 4, 8, 8...),
+   * the floor updated between batches in order */
   for (int i = 0; i < n;) {
     if (m->cand[i].score + (float)m->margin[t] < floor) break; /* sorted */
-    int b = i == 0 ? 1 : (n - i < BATCH ? n - i : BATCH);
+    int b = i < BATCH ? (i + 1 < n - i ? i + 1 : n - i)
+                      : (n - i < BATCH ? n - i : BATCH);
     j.first = i, j.floor = floor;
     pv__parallel_for(m, b, dfs_task, &j);
     for (int q = 0; q < b; q++) {
