@@ -58,7 +58,7 @@ static void run_case(int w, int h, double pitch, int repeat) {
   /* the stage landed 23.4 um right and 17.9 um below the mark */
   pv_scene_render(s, mx + 23.4, my + 17.9, 9, PV_PIXFMT_MONO8, im.data, w, h, w);
   double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0, rad = 0.45 * pitch / upp;
-  pv_match_region r = {cx - rad, cy - rad, cx + rad, cy + rad, 1};
+  pv_match_region r = {cx - rad, cy - rad, cx + rad, cy + rad, 1, 0};
   pv_match whole, region;
   double t_all = time_find(m, &im, NULL, repeat, &whole);
   double t_reg = time_find(m, &im, &r, repeat, &region);

@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
   sp.um_per_px = wp.um_per_px;
   double radius_um = 0.45 * fmin(wp.pitch_x_um, wp.pitch_y_um); /* the demo's auto radius */
   double rad_px = radius_um / sp.um_per_px, cx = (W - 1) / 2.0, cy = (H - 1) / 2.0;
-  pv_match_region disc = {cx - rad_px, cy - rad_px, cx + rad_px, cy + rad_px, 1};
+  pv_match_region disc = {cx - rad_px, cy - rad_px, cx + rad_px, cy + rad_px, 1, 0};
   char cv_version[32] = "";
   int cv_threads = 0;
 #ifdef PV_BENCH_OPENCV

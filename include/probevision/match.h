@@ -52,10 +52,16 @@ typedef struct pv_match {
  * x0 <= x <= x1 and y0 <= y <= y1, in image pixels (centre convention
  * above); with `ellipse` set, only those also inside the ellipse inscribed
  * in that rectangle (a disc for a square). Infinite bounds are allowed
- * (the whole image; no ellipse then). */
+ * (the whole image; no ellipse then). `within` narrows which of those
+ * placements' matches are reported. */
 typedef struct pv_match_region {
   double x0, y0, x1, y1;
   int ellipse;
+  double within; /* > 0: report only the matches scoring at least the
+                    best's score minus this (the best and its rivals: the
+                    search prunes everything further below, so it costs
+                    about what a best-only find costs); 0: every match
+                    above the threshold. Negative or NaN: PV_EINVAL. */
 } pv_match_region;
 
 typedef struct pv_matcher pv_matcher;

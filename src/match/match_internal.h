@@ -54,6 +54,8 @@ struct pv_matcher {
   pv_match_params params;
   int max_w, max_h;
   int limit; /* matches wanted by the current find */
+  double within; /* the current find reports only matches scoring >= the
+                    best's - within (0: no such limit) */
   int lo_u, lo_v; /* lowest level-0 placement the current find may report
                      (a region's left/top edge; 0 for the whole image) */
   double ecx, ecy, erx, ery; /* the current find's ellipse of placement

@@ -139,6 +139,8 @@ static int find_all(pv_matcher *m, const pv_image *image, pv_match *out,
   double hw = (m->tl[0].w - 1) / 2.0, hh = (m->tl[0].h - 1) / 2.0;
   for (int i = 0; i < n && kept < limit; i++) {
     if (!(m->cand[i].score >= m->params.threshold)) break;
+    if (m->within > 0 && kept > 0 && m->cand[i].score < m->cand[0].score - m->within)
+      break; /* sorted: the rest are further below the best */
     if (m->erx > 0) { /* outside the ellipse: neither reported nor suppressing */
       double ex = (m->cand[i].x + hw - m->ecx) / m->erx;
       double ey = (m->cand[i].y + hh - m->ecy) / m->ery;
@@ -171,7 +173,7 @@ static int image_ok(const pv_matcher *m, const pv_image *image, pv_match *out,
 
 int pv_matcher_find(pv_matcher *m, const pv_image *image, pv_match *out,
                     int max_out) {
-  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY, 0};
+  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY, 0, 0};
   return pv_matcher_find_in(m, image, &all, out, max_out);
 }
 
@@ -193,7 +195,8 @@ static int placements(double c0, double c1, int t, int size, int *lo, int *hi) {
 int pv_matcher_find_in(pv_matcher *m, const pv_image *image,
                        const pv_match_region *region, pv_match *out,
                        int max_out) {
-  if (!image_ok(m, image, out, max_out) || region == NULL) return PV_EINVAL;
+  if (!image_ok(m, image, out, max_out) || region == NULL || !(region->within >= 0))
+    return PV_EINVAL;
   int limit = max_out < m->params.max_results ? max_out : m->params.max_results;
   if (limit == 0 || m->tl[0].flat) return 0;
   int tw = m->tl[0].w, th = m->tl[0].h, u0, u1, v0, v1;
@@ -216,9 +219,11 @@ int pv_matcher_find_in(pv_matcher *m, const pv_image *image,
     m->erx = fmax((region->x1 - region->x0) / 2, 1e-9);
     m->ery = fmax((region->y1 - region->y0) / 2, 1e-9);
   }
+  m->within = region->within;
   int n = find_all(m, &sub, out, limit);
   m->lo_u = m->lo_v = 0;
   m->erx = m->ery = 0;
+  m->within = 0;
   for (int i = 0; i < n; i++) out[i].x += ou, out[i].y += ov;
   return n;
 }

@@ -383,11 +383,16 @@ static void dfs_task(void *ctx, int q) {
 
 /* The exact floor: nothing scoring below it can change the output (the
  * limit-th instance left by non-maximum suppression among the exact
- * results so far, or the threshold if higher or fewer instances). */
+ * results so far, or the threshold if higher or fewer instances; with a
+ * find's `within`, the best exact result so far minus within if higher).
+ * res is sorted, best first. */
 static float exact_floor(const pv_matcher *m, const pv__cand *res, int nr) {
   float thr = (float)m->params.threshold;
   float kth = kth_distinct(m, res, nr, 0, m->limit);
-  return kth > thr ? kth : thr;
+  float f = kth > thr ? kth : thr;
+  if (m->within > 0 && nr > 0 && res[0].score - (float)m->within > f)
+    f = res[0].score - (float)m->within;
+  return f;
 }
 
 /* Runs steps 1-4; leaves the level-0 candidates in m->cand, returns n. */

@@ -163,7 +163,7 @@ static int grab_frame(pv_sequencer *s, int64_t t_settled, pv_lease *lease) {
  * derived, checked against the marks this frame shows. Returns 0, or
  * PV_EINVAL with s->config_error set. */
 static int resolve_radius(pv_sequencer *s, const pv_frame *f) {
-  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY, 0};
+  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY, 0, 0};
   int n = pv_matcher_find_frame(s->io.matcher, f->data, f->width, f->height, f->stride,
                                 f->format, &all, s->matches, MATCHES_MAX);
   double marks = n > 1 ? pv__marks_spacing(s->matches, n, s->p.min_score, s->p.um_per_px)

@@ -54,11 +54,14 @@ int pv_vision_locate(const pv_sequencer_params *p, pv_matcher *m, const pv_frame
   um_to_px(p, off_x_um, off_y_um, &ex, &ey);
   ex += cx, ey += cy;
   double rad = radius_um / p->um_per_px;
-  pv_match_region disc = {ex - rad, ey - rad, ex + rad, ey + rad, 1};
-  /* The decision needs the best two distinct instances in the disc; a
-   * third covers one whose sub-pixel centre falls just outside it. Asking
-   * for no more lets the search prune everything that cannot be among
-   * them (it costs the same as a best-only find, not a find of all). */
+  /* The decision needs the best instance in the disc and any rival within
+   * align.ambiguity_margin of it (`within`; a hair more, so that a rival
+   * exactly at the margin is not lost to rounding), at most two, and a
+   * third covers one whose sub-pixel centre falls just outside the disc.
+   * Asking for no more lets the search prune everything that cannot be
+   * among them: it costs about what a best-only find costs. */
+  pv_match_region disc = {ex - rad, ey - rad, ex + rad, ey + rad, 1,
+                          p->ambiguity_margin + 1e-6};
   pv_match mt[VISION_MATCHES];
   int n = pv_matcher_find_frame(m, f->data, f->width, f->height, f->stride, f->format, &disc,
                                 mt, VISION_MATCHES);

@@ -123,7 +123,7 @@ static inline void pc_make(const pv_image *photo, int w, int h, int tw, int th,
   double r = 40.0 + 120.0 * pc_rand();
   double cx = s->paste_u + (tw - 1) / 2.0 + (pc_rand() - 0.5) * r;
   double cy = s->paste_v + (th - 1) / 2.0 + (pc_rand() - 0.5) * r;
-  s->region = (pv_match_region){cx - r, cy - r, cx + r, cy + r, 1};
+  s->region = (pv_match_region){cx - r, cy - r, cx + r, cy + r, 1, 0};
   free(canvas);
 }
 

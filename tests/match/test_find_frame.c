@@ -69,7 +69,7 @@ static uint8_t *render(pv_pixfmt fmt) {
 static void check_region(pv_matcher *m, const uint8_t *frame, pv_pixfmt fmt,
                          const pv_image *luma, const pv_match_region *r) {
   pv_match want[MAXOUT], got[MAXOUT];
-  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY, 0};
+  pv_match_region all = {-INFINITY, -INFINITY, INFINITY, INFINITY, 0, 0};
   /* max_out 0: converts the whole noise frame, searches nothing */
   assert_int_equal(pv_matcher_find_frame(m, noise, W, H, STRIDE, fmt, &all, NULL, 0), 0);
   int nw = pv_matcher_find_in(m, luma, r, want, MAXOUT);
@@ -84,25 +84,25 @@ static void check_region(pv_matcher *m, const uint8_t *frame, pv_pixfmt fmt,
 static void regions_for(pv_matcher *m, const uint8_t *frame, pv_pixfmt fmt,
                         const pv_image *luma, int *nonempty) {
   const pv_match_region fixed[] = {
-      {-INFINITY, -INFINITY, INFINITY, INFINITY, 0}, /* the whole frame */
-      {0, 0, W - 1, H - 1, 0},
-      {-50, -50, 260, 240, 1},                /* crossing the top-left corner */
-      {W - 300.5, H - 280.25, W + 40, H + 90, 1}, /* crossing bottom-right */
-      {63.5, 63.5, 63.5, 63.5, 0},            /* one placement, at the corner */
-      {W - 64.5, 100, W - 64.5, 400, 0},      /* the last column of placements */
-      {200.3, -INFINITY, 520.9, INFINITY, 0}, /* a vertical band */
-      {-INFINITY, 333.3, INFINITY, 333.3, 0}, /* one row */
-      {W + 10, 0, W + 200, H, 0},             /* right of the frame: none */
-      {0, -300, W, -70, 1},                   /* above: none */
-      {400, 400, 300, 500, 0},                /* x1 < x0: empty */
-      {NAN, 0, 100, 100, 0},                  /* NaN: empty */
+      {-INFINITY, -INFINITY, INFINITY, INFINITY, 0, 0}, /* the whole frame */
+      {0, 0, W - 1, H - 1, 0, 0},
+      {-50, -50, 260, 240, 1, 0},                /* crossing the top-left corner */
+      {W - 300.5, H - 280.25, W + 40, H + 90, 1, 0}, /* crossing bottom-right */
+      {63.5, 63.5, 63.5, 63.5, 0, 0},            /* one placement, at the corner */
+      {W - 64.5, 100, W - 64.5, 400, 0, 0},      /* the last column of placements */
+      {200.3, -INFINITY, 520.9, INFINITY, 0, 0}, /* a vertical band */
+      {-INFINITY, 333.3, INFINITY, 333.3, 0, 0}, /* one row */
+      {W + 10, 0, W + 200, H, 0, 0},             /* right of the frame: none */
+      {0, -300, W, -70, 1, 0},                   /* above: none */
+      {400, 400, 300, 500, 0, 0},                /* x1 < x0: empty */
+      {NAN, 0, 100, 100, 0, 0},                  /* NaN: empty */
   };
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
     check_region(m, frame, fmt, luma, &fixed[i]);
   for (int k = 0; k < 24; k++) { /* discs and rectangles anywhere, edges included */
     double cx = -80 + fx_rand() * (W + 160), cy = -80 + fx_rand() * (H + 160);
     double rx = 1 + fx_rand() * 260, ry = k % 3 ? rx : 1 + fx_rand() * 200;
-    pv_match_region r = {cx - rx, cy - ry, cx + rx, cy + ry, k % 2};
+    pv_match_region r = {cx - rx, cy - ry, cx + rx, cy + ry, k % 2, 0};
     pv_match junk[MAXOUT];
     *nonempty += pv_matcher_find_in(m, luma, &r, junk, MAXOUT) > 0;
     check_region(m, frame, fmt, luma, &r);
@@ -140,7 +140,7 @@ static void bad_arguments_are_einval(void **state) {
   pv_matcher *m;
   assert_int_equal(pv_matcher_create(W, H, &templ, NULL, &m), 0);
   pv_match out[4];
-  pv_match_region r = {100, 100, 300, 300, 1}, none = {-900, -900, -800, -800, 0};
+  pv_match_region r = {100, 100, 300, 300, 1, 0}, none = {-900, -900, -800, -800, 0, 0};
   const pv_pixfmt bg = PV_PIXFMT_BAYER_BG8;
   assert_int_equal(pv_matcher_find_frame(NULL, noise, W, H, STRIDE, bg, &r, out, 4), PV_EINVAL);
   assert_int_equal(pv_matcher_find_frame(m, NULL, W, H, STRIDE, bg, &r, out, 4), PV_EINVAL);

@@ -76,7 +76,7 @@ static void natural_regions_are_sound(void **state) {
   for (int trial = 0; trial < 200; trial++) {
     double cx = fx_int(-20, W + 20), cy = fx_int(-20, H + 20);
     double rx = trial % 10 == 0 ? 0.0 : fx_int(0, 60), ry = trial % 10 == 0 ? 0.0 : fx_int(0, 60);
-    pv_match_region r = {cx - rx, cy - ry, cx + rx, cy + ry, trial % 2};
+    pv_match_region r = {cx - rx, cy - ry, cx + rx, cy + ry, trial % 2, 0};
     if (trial % 10 == 0) r.x0 = r.x1 = floor(cx) + 0.5, r.y0 = r.y1 = floor(cy) + 0.5;
     int bu = -1, bv = -1;
     double best = brute_in(&im, &t, &r, &bu, &bv);
@@ -131,7 +131,7 @@ static void wafer_regions_are_exact(void **state) {
     /* the mark is at the centre minus the offset; search around the centre */
     double cx = (WW - 1) / 2.0 + fx_int(-10, 10), cy = (WH - 1) / 2.0 + fx_int(-10, 10);
     double rad = fx_int(25, 40);
-    pv_match_region r = {cx - rad, cy - rad, cx + rad, cy + rad, trial % 2};
+    pv_match_region r = {cx - rad, cy - rad, cx + rad, cy + rad, trial % 2, 0};
     int bu = -1, bv = -1;
     double best = brute_in(&im, &t, &r, &bu, &bv);
     int n = pv_matcher_find_in(m, &im, &r, out, 16);
@@ -171,7 +171,7 @@ static void outside_never_wins(void **state) {
   assert_true(n >= 1);
   assert_true(fabs(out[0].x - (150 + hx)) < 0.5 && out[0].score > 0.999);
   /* centres 150+hx (outside) and 166+hx (inside) */
-  pv_match_region r = {160 + hx, 90 + hx, 180 + hx, 110 + hx, 0};
+  pv_match_region r = {160 + hx, 90 + hx, 180 + hx, 110 + hx, 0, 0};
   n = pv_matcher_find_in(m, &im, &r, out, 16);
   assert_true(n >= 1);
   assert_inside(out, n, &r);
@@ -193,14 +193,14 @@ static void empty_and_bad_regions(void **state) {
   pv_image t = fx_cut(&im, 60, 60, TW, TW);
   pv_matcher *m = make(&t, -1.0);
   pv_match out[4];
-  pv_match_region off = {W + 50, 0, W + 90, H, 0}; /* right of the image */
+  pv_match_region off = {W + 50, 0, W + 90, H, 0, 0}; /* right of the image */
   assert_int_equal(pv_matcher_find_in(m, &im, &off, out, 4), 0);
-  pv_match_region inverted = {100, 100, 90, 110, 1};
+  pv_match_region inverted = {100, 100, 90, 110, 1, 0};
   assert_int_equal(pv_matcher_find_in(m, &im, &inverted, out, 4), 0);
-  pv_match_region nan = {NAN, 0, 10, 10, 1};
+  pv_match_region nan = {NAN, 0, 10, 10, 1, 0};
   assert_int_equal(pv_matcher_find_in(m, &im, &nan, out, 4), 0);
   /* between two placements' centres: none (TW even: centres at k + 0.5) */
-  pv_match_region between = {100.1, 100.1, 100.4, 100.4, 0};
+  pv_match_region between = {100.1, 100.1, 100.4, 100.4, 0, 0};
   assert_int_equal(pv_matcher_find_in(m, &im, &between, out, 4), 0);
   assert_int_equal(pv_matcher_find_in(m, &im, NULL, out, 4), PV_EINVAL);
   pv_matcher_destroy(m);

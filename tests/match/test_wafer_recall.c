@@ -39,7 +39,7 @@ static void recall_at(const pv_scene *s, pv_matcher *m, const pv_image *t,
     expected++;
     /* the region is centred a little off the mark, as after a landing error */
     double ci = i + 0.3 * rad, cj = j - 0.2 * rad;
-    pv_match_region r = {ci - rad, cj - rad, ci + rad, cj + rad, 1};
+    pv_match_region r = {ci - rad, cj - rad, ci + rad, cj + rad, 1, 0};
     int n = pv_matcher_find_in(m, im, &r, out, 16);
     if (n < 1 || fabs(out[0].x - i) > 1.0 || fabs(out[0].y - j) > 1.0)
       fail_msg("die %d at (%.2f, %.2f): region best %s (%.2f, %.2f) of %d", k, i, j,
