@@ -67,9 +67,6 @@ struct pv_matcher {
   uint8_t *templ8;          /* the template copy (level 0), tw*th */
   pv__fimg lvl[PV__MATCH_MAX_LEVELS]; /* [0] unused: level 0 is the input */
   double *isum, *isq;       /* integral images of the top level (top >= 1) */
-  int64_t *colsum, *colsq;  /* column sums of level 0 (top == 0) */
-  float *rows;              /* 3 rows of exhaustive scores (ring) */
-  float *acc;               /* one row of correlation accumulators */
   pv__cand *cand;           /* candidates, PV__MATCH_CAND_CAP */
   float *gx, *gy;           /* template gradients (sub-pixel) */
   float *warp;              /* warped image samples (sub-pixel) */
@@ -183,8 +180,8 @@ int pv__workers_count(const pv__workers *w);
 void pv__workers_run(pv__workers *w, pv__task_fn fn, void *ctx, int ntasks);
 /* pv__workers_run on the matcher's pool: for loops whose iterations are
  * independent (e.g. the per-candidate descent of search.c, results into
- * slot i). fn must not use the matcher's shared scratch (m->rows, m->acc,
- * m->warp...): only its own stack and slot. */
+ * slot i). fn must not use the matcher's shared scratch (m->warp, the
+ * scan's per-band buffers...): only its own stack and slot. */
 void pv__parallel_for(pv_matcher *m, int n, void (*fn)(void *ctx, int i),
                       void *ctx);
 
