@@ -60,6 +60,11 @@ void pv_image_free(pv_image *img);
 int pv_image_view(const pv_image *src, int x, int y, int w, int h,
                   pv_image *out);
 
+/* Whether the luma functions below accept a w x h frame at src with this
+ * stride and format: PV_OK, or PV_EINVAL (no data, an empty size, a
+ * stride below w, a format that is neither Mono8 nor 8-bit Bayer, or a
+ * Bayer frame under 2 x 2). Pure, thread-safe. */
+int pv_frame_luma_check(const uint8_t *src, int w, int h, int stride, pv_pixfmt fmt);
 /* Bayer (or Mono8) frame -> luma of the same size, into dst (dst->width ==
  * w, dst->height == h). Luma = 0.299 R + 0.587 G + 0.114 B from a bilinear
  * demosaic; Mono8 is copied. Allocates nothing. Thread-safe for distinct dst. */

@@ -217,7 +217,7 @@ pv__luma_kernel pv__luma_kernel_get(void) {
 
 /* ---- public functions ------------------------------------------------- */
 
-static int check_src(const uint8_t *src, int w, int h, int stride, pv_pixfmt fmt) {
+int pv_frame_luma_check(const uint8_t *src, int w, int h, int stride, pv_pixfmt fmt) {
   if (src == NULL || w < 1 || h < 1 || stride < w) return PV_EINVAL;
   if (fmt != PV_PIXFMT_MONO8 && !is_bayer(fmt)) return PV_EINVAL;
   if (is_bayer(fmt) && (w < 2 || h < 2)) return PV_EINVAL;
@@ -233,7 +233,7 @@ static int check_dst(const pv_image *dst) {
 
 int pv_frame_to_luma_rect(const uint8_t *src, int w, int h, int stride,
                           pv_pixfmt fmt, int x0, int y0, pv_image *dst) {
-  if (check_src(src, w, h, stride, fmt) != PV_OK || check_dst(dst) != PV_OK)
+  if (pv_frame_luma_check(src, w, h, stride, fmt) != PV_OK || check_dst(dst) != PV_OK)
     return PV_EINVAL;
   int dw = dst->width, dh = dst->height;
   if (x0 < 0 || y0 < 0 || x0 > w - dw || y0 > h - dh) return PV_EINVAL;
@@ -263,7 +263,7 @@ int pv_frame_to_luma(const uint8_t *src, int w, int h, int stride,
 
 int pv_frame_to_luma_bin2(const uint8_t *src, int w, int h, int stride,
                           pv_pixfmt fmt, pv_image *dst) {
-  if (check_src(src, w, h, stride, fmt) != PV_OK || check_dst(dst) != PV_OK)
+  if (pv_frame_luma_check(src, w, h, stride, fmt) != PV_OK || check_dst(dst) != PV_OK)
     return PV_EINVAL;
   int ow = w / 2, oh = h / 2;
   if (ow < 1 || oh < 1 || dst->width != ow || dst->height != oh) return PV_EINVAL;

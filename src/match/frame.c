@@ -24,15 +24,6 @@
  */
 #include "match_internal.h"
 
-/* The frame arguments pv_frame_to_luma accepts (it returns PV_EINVAL for
- * the others), checked here too because an empty region converts
- * nothing. */
-static int frame_ok(const uint8_t *src, int w, int h, int stride, pv_pixfmt fmt) {
-  if (src == NULL || w < 1 || h < 1 || stride < w) return 0;
-  if (fmt == PV_PIXFMT_MONO8) return 1;
-  return pv_bayer_site_colour(fmt, 0, 0) >= 0 && w >= 2 && h >= 2;
-}
-
 /* Converts the rectangle the region's search reads, then searches.
  * Ownership: writes m's buffers and out; borrows src. Threads: one at a
  * time per matcher (as pv_matcher_find). */
@@ -40,7 +31,8 @@ int pv_matcher_find_frame(pv_matcher *m, const uint8_t *src, int w, int h,
                           int stride, pv_pixfmt fmt,
                           const pv_match_region *region, pv_match *out,
                           int max_out) {
-  if (m == NULL || region == NULL || !frame_ok(src, w, h, stride, fmt) ||
+  /* the frame is checked here too: an empty region converts nothing */
+  if (m == NULL || region == NULL || pv_frame_luma_check(src, w, h, stride, fmt) != PV_OK ||
       w > m->max_w || h > m->max_h)
     return PV_EINVAL;
   pv_image luma = {w, h, w, m->frame_luma};

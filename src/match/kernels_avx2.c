@@ -77,13 +77,6 @@ AVX2 void pv__down_u8_rows_avx2(const uint8_t *src, int w, int stride,
   }
 }
 
-void pv__down_u8_avx2(const uint8_t *src, int w, int h, int stride,
-                      pv__fimg *dst) {
-  dst->w = w / 2;
-  dst->h = h / 2;
-  pv__down_u8_rows_avx2(src, w, stride, dst, 0, h / 2);
-}
-
 AVX2 void pv__down_f_rows_avx2(const pv__fimg *src, pv__fimg *dst, int y0,
                                int y1) {
   int dw = src->w / 2;
@@ -105,12 +98,6 @@ AVX2 void pv__down_f_rows_avx2(const pv__fimg *src, pv__fimg *dst, int y0,
     for (; x < dw; x++)
       d[x] = ((a[2 * x] + b[2 * x]) + (a[2 * x + 1] + b[2 * x + 1])) * 0.25f;
   }
-}
-
-void pv__down_f_avx2(const pv__fimg *src, pv__fimg *dst) {
-  dst->w = src->w / 2;
-  dst->h = src->h / 2;
-  pv__down_f_rows_avx2(src, dst, 0, src->h / 2);
 }
 
 AVX2 void pv__cross_row_avx2(const pv__fimg *img, const pv__tlevel *tl,

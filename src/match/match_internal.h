@@ -124,9 +124,6 @@ double pv__ncc_score(double cross, double s, double ss, double n, double tssq);
 /* The best kernel set this CPU runs; the environment variable
  * PV_MATCH_SIMD=portable forces the portable one (tests use it). */
 int pv__simd_detect(void);
-void pv__down_u8_avx2(const uint8_t *src, int w, int h, int stride,
-                      pv__fimg *dst);
-void pv__down_f_avx2(const pv__fimg *src, pv__fimg *dst);
 void pv__down_u8_rows_avx2(const uint8_t *src, int w, int stride,
                            pv__fimg *dst, int y0, int y1);
 void pv__down_f_rows_avx2(const pv__fimg *src, pv__fimg *dst, int y0, int y1);

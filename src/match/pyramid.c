@@ -51,23 +51,55 @@ void pv__down_f(const pv__fimg *src, pv__fimg *dst) {
   pv__down_f_rows(src, dst, 0, src->h / 2);
 }
 
+/* Running sums of one row (and of its squares) into s[1..w], q[1..w]
+ * (s[0] = q[0] = 0): row y's part of the integral images, before the rows
+ * above are added. */
+static void running_sums(const float *row, int w, double *s, double *q) {
+  double rs = 0.0, rq = 0.0;
+  s[0] = q[0] = 0.0;
+  for (int x = 0; x < w; x++) {
+    double v = row[x];
+    rs += v;
+    rq += v * v;
+    s[x + 1] = rs;
+    q[x + 1] = rq;
+  }
+}
+
 void pv__integrals(const pv__fimg *img, double *isum, double *isq) {
   int w = img->w, h = img->h;
   size_t iw = (size_t)w + 1;
   for (size_t x = 0; x < iw; x++) isum[x] = isq[x] = 0.0;
   for (int y = 0; y < h; y++) {
-    const float *row = img->px + (size_t)y * (size_t)w;
     double *s = isum + (size_t)(y + 1) * iw, *q = isq + (size_t)(y + 1) * iw;
     const double *sp = s - iw, *qp = q - iw;
-    double rs = 0.0, rq = 0.0;
-    s[0] = q[0] = 0.0;
-    for (int x = 0; x < w; x++) {
-      double v = row[x];
-      rs += v;
-      rq += v * v;
-      s[x + 1] = sp[x + 1] + rs;
-      q[x + 1] = qp[x + 1] + rq;
+    running_sums(img->px + (size_t)y * (size_t)w, w, s, q);
+    for (size_t x = 1; x < iw; x++) {
+      s[x] = sp[x] + s[x];
+      q[x] = qp[x] + q[x];
     }
+  }
+}
+
+/* Rows [Y0, Y1) << (top - l) of every level l (to each level's end when
+ * last), each from the rows of level l - 1 below it. */
+static void build_levels(pv_matcher *m, const pv_image *img, int Y0, int Y1, int last) {
+  int t = m->top;
+  for (int l = 1; l <= t; l++) {
+    int y0 = Y0 << (t - l), y1 = last ? m->lvl[l].h : Y1 << (t - l);
+#if defined(__x86_64__)
+    if (m->simd == PV__SIMD_AVX2) {
+      if (l == 1)
+        pv__down_u8_rows_avx2(img->data, img->width, img->stride, &m->lvl[1], y0, y1);
+      else
+        pv__down_f_rows_avx2(&m->lvl[l - 1], &m->lvl[l], y0, y1);
+      continue;
+    }
+#endif
+    if (l == 1)
+      pv__down_u8_rows(img->data, img->width, img->stride, &m->lvl[1], y0, y1);
+    else
+      pv__down_f_rows(&m->lvl[l - 1], &m->lvl[l], y0, y1);
   }
 }
 
@@ -82,41 +114,14 @@ typedef struct pyr_job {
 static void pyr_band(void *ctx, int b) {
   const pyr_job *j = ctx;
   pv_matcher *m = j->m;
-  const pv_image *img = j->img;
   int t = m->top, ht = m->lvl[t].h, last = b == j->nb - 1;
   int Y0 = (int)((int64_t)ht * b / j->nb), Y1 = (int)((int64_t)ht * (b + 1) / j->nb);
-  for (int l = 1; l <= t; l++) {
-    int y0 = Y0 << (t - l), y1 = last ? m->lvl[l].h : Y1 << (t - l);
-#if defined(__x86_64__)
-    if (m->simd == PV__SIMD_AVX2) {
-      if (l == 1)
-        pv__down_u8_rows_avx2(img->data, img->width, img->stride, &m->lvl[1],
-                              y0, y1);
-      else
-        pv__down_f_rows_avx2(&m->lvl[l - 1], &m->lvl[l], y0, y1);
-      continue;
-    }
-#endif
-    if (l == 1)
-      pv__down_u8_rows(img->data, img->width, img->stride, &m->lvl[1], y0, y1);
-    else
-      pv__down_f_rows(&m->lvl[l - 1], &m->lvl[l], y0, y1);
-  }
+  build_levels(m, j->img, Y0, Y1, last);
   int w = m->lvl[t].w, y1 = last ? ht : Y1;
   size_t iw = (size_t)w + 1;
-  for (int y = Y0; y < y1; y++) {
-    const float *row = m->lvl[t].px + (size_t)y * (size_t)w;
-    double *s = m->isum + (size_t)(y + 1) * iw, *q = m->isq + (size_t)(y + 1) * iw;
-    double rs = 0.0, rq = 0.0;
-    s[0] = q[0] = 0.0;
-    for (int x = 0; x < w; x++) {
-      double v = row[x];
-      rs += v;
-      rq += v * v;
-      s[x + 1] = rs;
-      q[x + 1] = rq;
-    }
-  }
+  for (int y = Y0; y < y1; y++)
+    running_sums(m->lvl[t].px + (size_t)y * (size_t)w, w, m->isum + (size_t)(y + 1) * iw,
+                 m->isq + (size_t)(y + 1) * iw);
 }
 
 /* Task b of the second pass: columns [x0, x1) summed down the rows. */
@@ -147,17 +152,7 @@ void pv__pyramid_build(pv_matcher *m, const pv_image *img) {
   }
   int nw = pv__workers_count(m->pool);
   if (nw == 1) { /* one thread: the plain one-pass build */
-#if defined(__x86_64__)
-    if (m->simd == PV__SIMD_AVX2) {
-      pv__down_u8_avx2(img->data, img->width, img->height, img->stride,
-                       &m->lvl[1]);
-      for (int l = 2; l <= t; l++) pv__down_f_avx2(&m->lvl[l - 1], &m->lvl[l]);
-    } else
-#endif
-    {
-      pv__down_u8(img->data, img->width, img->height, img->stride, &m->lvl[1]);
-      for (int l = 2; l <= t; l++) pv__down_f(&m->lvl[l - 1], &m->lvl[l]);
-    }
+    build_levels(m, img, 0, m->lvl[t].h, 1);
     pv__integrals(&m->lvl[t], m->isum, m->isq);
     return;
   }

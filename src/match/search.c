@@ -180,6 +180,22 @@ static pv__cand climb(const pv_matcher *m, const pv_image *img, int l, int nu,
   }
 }
 
+/* Whether cell (i, j) of an n x n grid of scores (row stride `stride`) is
+ * a local maximum of its 3 x 3 neighbourhood: above every neighbour, a tie
+ * going to the later cell in row order (so of two equal neighbours one
+ * counts). Pure. */
+static int grid_peak(const float *g, int stride, int n, int i, int j) {
+  float s = g[j * stride + i];
+  for (int dj = -1; dj <= 1; dj++)
+    for (int di = -1; di <= 1; di++) {
+      int ii = i + di, jj = j + dj;
+      if (!(di || dj) || ii < 0 || jj < 0 || ii >= n || jj >= n) continue;
+      float v = g[jj * stride + ii];
+      if (!(s > v || (s == v && jj * stride + ii > j * stride + i))) return 0;
+    }
+  return 1;
+}
+
 /* Refines candidate c of level l+1 at level l into out[0..k-1] (returns
  * k, 1 <= k <= SPAWN): the K x K children are scored (K = 4 above level
  * 0: placements 2p-1 .. 2p+2 of each axis; K = 2 at level 0, 2p .. 2p+1,
@@ -232,14 +248,7 @@ static int descend(const pv_matcher *m, const pv_image *img, int l,
     for (int i = 0; i < K; i++) {
       float s = kid[j][i];
       if (s < -2.0f || s < best - (float)m->margin[l]) continue;
-      int peak = 1;
-      for (int dj = -1; dj <= 1 && peak; dj++)
-        for (int di = -1; di <= 1 && peak; di++) {
-          int ii = i + di, jj = j + dj;
-          if ((di || dj) && ii >= 0 && jj >= 0 && ii < K && jj < K)
-            peak = s > kid[jj][ii] || (s == kid[jj][ii] && jj * K + ii > j * K + i);
-        }
-      if (peak) start[ns++] = (pv__cand){x0 + i, y0 + j, s};
+      if (grid_peak(&kid[0][0], 12, K, i, j)) start[ns++] = (pv__cand){x0 + i, y0 + j, s};
     }
   sort_desc(start, ns);
   int k = 0;
@@ -294,15 +303,7 @@ static int refine(const pv_matcher *m, const pv_image *img, int l,
       for (int k = 0; k < side; k++) {
         float s = win[j * side + k];
         if (s < -2.0f || s < best - (float)m->margin[l]) continue;
-        int peak = 1;
-        for (int dj = -1; dj <= 1 && peak; dj++)
-          for (int dk = -1; dk <= 1 && peak; dk++) {
-            int jj = j + dj, kk = k + dk;
-            if ((dj || dk) && jj >= 0 && kk >= 0 && jj < side && kk < side)
-              peak = s > win[jj * side + kk] ||
-                     (s == win[jj * side + kk] && jj * side + kk > j * side + k);
-          }
-        if (!peak) continue;
+        if (!grid_peak(win, side, side, k, j)) continue;
         pv__cand p = {x0 + k, y0 + j, s};
         if (np < SPAWN) pk[np++] = p;
         else if (s > pk[SPAWN - 1].score) pk[SPAWN - 1] = p;

@@ -114,11 +114,8 @@ static int move_settled(pv_sequencer *s, double x, double y,
 /* Whether the matcher can take f: a known format (Bayer needs 2 x 2), at
  * most max_w x max_h (what converting it into a luma view checked). */
 static int frame_usable(const pv_sequencer *s, const pv_frame *f) {
-  if (f->data == NULL || f->width < 1 || f->height < 1 || f->stride < f->width ||
-      f->width > s->max_w || f->height > s->max_h)
-    return 0;
-  if (f->format == PV_PIXFMT_MONO8) return 1;
-  return pv_bayer_site_colour(f->format, 0, 0) >= 0 && f->width >= 2 && f->height >= 2;
+  return f->width <= s->max_w && f->height <= s->max_h &&
+         pv_frame_luma_check(f->data, f->width, f->height, f->stride, f->format) == PV_OK;
 }
 
 /* Leases a frame exposed after t_settled into *lease (held on success: the
