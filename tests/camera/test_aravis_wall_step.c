@@ -12,7 +12,18 @@
  * The danger: frames received before a backward step and popped after it
  * (they waited in Aravis's output queue) look younger than they are. Such
  * frames must come out UNCERTAIN; every other frame's exposure_ns must be
- * no later than its making. */
+ * no later than its making.
+ *
+ * The estimate's model: the leader reaches Aravis's reception stamp within
+ * the exposure plus camera.latency_us after the exposure began. Here the
+ * camera is a thread of this process on a 2-core machine that runs other
+ * test suites at the same time (ASan, TSan builds): a starved sender or
+ * receiver thread can stamp a frame 15 ms after it was made. The test
+ * therefore declares what a user of such a camera declares, a latency of
+ * LOOPBACK_LATENCY_US, far below the steps it checks (150 ms, 1 h, 5 s). A
+ * late frame is recorded and the test fails after the camera and driver
+ * are closed (a failure in the middle would leave the fake camera holding
+ * port 3956 for the next case). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -67,6 +78,8 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
 
 /* ---- the fake camera and when it made each frame ------------------------ */
 
+#define LOOPBACK_LATENCY_US 40000
+
 #define MADE_RING 65536 /* by 16-bit GigE block id */
 static atomic_llong made_ns[MADE_RING];
 
@@ -107,14 +120,16 @@ static int grab(const pv_camera_driver *drv, void *self, pv_frame *f, grabbed *o
   return rc;
 }
 
-/* Frames that are not UNCERTAIN were not exposed before they were made. */
-static void check_early(const grabbed *g) {
+/* Frames that are not UNCERTAIN were not exposed before they were made;
+ * returns 1 (and says which) for one that was. */
+static int late(const grabbed *g) {
   int64_t made = atomic_load(&made_ns[g->frame_id % MADE_RING]);
-  if (g->time == PV_FRAME_TIME_UNCERTAIN || made == 0) return;
-  if (g->exposure_ns > made)
-    fail_msg("frame %llu (%s): exposure_ns is %lld us after the frame was made",
-             (unsigned long long)g->frame_id, pv_frame_time_name(g->time),
-             (long long)(g->exposure_ns - made) / 1000);
+  if (g->time == PV_FRAME_TIME_UNCERTAIN || made == 0) return 0;
+  if (g->exposure_ns <= made) return 0;
+  print_error("frame %llu (%s): exposure_ns is %lld us after the frame was made\n",
+              (unsigned long long)g->frame_id, pv_frame_time_name(g->time),
+              (long long)(g->exposure_ns - made) / 1000);
+  return 1;
 }
 
 /* Streams, lets frames pile up in Aravis's output queue, steps the wall
@@ -129,12 +144,17 @@ static void queued_frames_across_a_step(int64_t step_ns, int expect_uncertain) {
   ap.format = PV_PIXFMT_MONO8;
   ap.fps = 25;
   ap.buffers = 12;
+  ap.latency_us = LOOPBACK_LATENCY_US;
   const pv_camera_driver *drv = NULL;
   void *self = NULL;
   pv_error err = {{0}};
   assert_int_equal(pv_aravis_camera_new(&ap, &drv, &self, &err), PV_OK);
   pv_camera_info info = {.acquisition = PV_ACQUISITION_CONTINUOUS};
-  if (drv->open(self, &info, &err) != PV_OK) fail_msg("open: %s", err.msg);
+  if (drv->open(self, &info, &err) != PV_OK) {
+    drv->destroy(self);
+    g_object_unref(gv); /* before failing: the next case needs the port */
+    fail_msg("open: %s", err.msg);
+  }
   assert_int_equal(info.time, PV_FRAME_TIME_ESTIMATE); /* no latch on this camera */
   pv_frame f = {0};
   f.capacity = info.payload;
@@ -143,23 +163,23 @@ static void queued_frames_across_a_step(int64_t step_ns, int expect_uncertain) {
   assert_int_equal(drv->start(self), PV_OK);
 
   grabbed g;
+  int n_late = 0, first_estimates = 0, grabs = 0;
   for (int i = 0; i < 5; i++) { /* popped at once: estimates, early */
-    assert_int_equal(grab(drv, self, &f, &g), PV_OK);
-    assert_int_equal(g.time, PV_FRAME_TIME_ESTIMATE);
-    check_early(&g);
+    if (grab(drv, self, &f, &g) != PV_OK) continue;
+    grabs++;
+    first_estimates += g.time == PV_FRAME_TIME_ESTIMATE;
+    n_late += late(&g);
   }
   pv_sleep_ns(300 * PV_NS_PER_MS); /* ~7 frames wait in the output queue */
   atomic_fetch_add(&wall_offset_ns, step_ns);
   int uncertain = 0, estimate_after = 0;
   for (int i = 0; i < 20; i++) {
-    assert_int_equal(grab(drv, self, &f, &g), PV_OK);
-    check_early(&g);
+    if (grab(drv, self, &f, &g) != PV_OK) continue;
+    grabs++;
+    n_late += late(&g);
     if (g.time == PV_FRAME_TIME_UNCERTAIN) uncertain++;
     else if (uncertain > 0 || !expect_uncertain) estimate_after++;
   }
-  if (expect_uncertain) assert_true(uncertain >= 1);
-  assert_true(uncertain <= ap.buffers + 3); /* only the frames at risk */
-  assert_true(estimate_after >= 5);         /* the stream is usable again */
 
   drv->stop(self);
   drv->close(self);
@@ -167,6 +187,13 @@ static void queued_frames_across_a_step(int64_t step_ns, int expect_uncertain) {
   free(f.data);
   arv_fake_camera_set_fill_pattern(arv_gv_fake_camera_get_fake_camera(gv), NULL, NULL);
   g_object_unref(gv);
+
+  assert_int_equal(grabs, 25);
+  assert_int_equal(first_estimates, 5);
+  assert_int_equal(n_late, 0);
+  if (expect_uncertain) assert_true(uncertain >= 1);
+  assert_true(uncertain <= ap.buffers + 3); /* only the frames at risk */
+  assert_true(estimate_after >= 5);         /* the stream is usable again */
 }
 
 static void backward_step_makes_queued_frames_uncertain(void **state) {
