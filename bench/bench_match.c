@@ -150,7 +150,7 @@ static void run_case(const char *name, const pv_image *im, const pv_image *t,
   if (o->only && strstr(name, o->only) == NULL) return;
   int big = im->width * im->height > 8000000;
   int rep = o->repeat > 0 ? o->repeat : (o->quick ? 7 : (big ? 9 : 21));
-  int rep_cv = o->quick ? 1 : (big ? 3 : 5);
+  int rep_cv = big ? 3 : 5; /* OpenCV once varies up to 2x on a shared machine */
   pv_match out[16];
   int n = 0;
   double ours = time_ours(im, t, 1, rep, out, &n);   /* the best match */

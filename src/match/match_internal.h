@@ -91,8 +91,6 @@ int pv__template_build(pv_matcher *m, const pv_image *t);
 void pv__down_u8(const uint8_t *src, int w, int h, int stride, pv__fimg *dst);
 /* Averages 2x2 blocks of a float level into dst. */
 void pv__down_f(const pv__fimg *src, pv__fimg *dst);
-/* Fills the top-level integral images (size (w+1)*(h+1)). */
-void pv__integrals(const pv__fimg *img, double *isum, double *isq);
 /* Rows [y0, y1) of dst only (dst->w, dst->h set by the caller): the same
  * values as the whole-level functions, for building in bands. */
 void pv__down_u8_rows(const uint8_t *src, int w, int stride, pv__fimg *dst,
@@ -127,6 +125,10 @@ int pv__simd_detect(void);
 void pv__down_u8_rows_avx2(const uint8_t *src, int w, int stride,
                            pv__fimg *dst, int y0, int y1);
 void pv__down_f_rows_avx2(const pv__fimg *src, pv__fimg *dst, int y0, int y1);
+/* A row of the integral images (pyramid.c's integral_row): s[x + 1] =
+ * sa[x + 1] + sum row[0 .. x], q likewise for squares; sa, qa may be NULL. */
+void pv__integral_row_avx2(const float *row, int w, const double *sa, const double *qa,
+                           double *s, double *q);
 /* Correlation sums of placements u = 0 .. nu-1 (rounded up to 32) of row v
  * into acc. */
 void pv__cross_row_avx2(const pv__fimg *img, const pv__tlevel *tl, int v,

@@ -7,8 +7,16 @@
  * only on the band's own rows of level l - 1, so a band builds all its
  * levels without waiting for another. The integral images take two passes:
  * each band writes its rows' running row sums, then bands of columns add
- * each row's to the one above (s[y][x] = s[y-1][x] + rowsum, the same
- * double additions in the same order as pv__integrals, so the same bits).
+ * each row's to the one above.
+ *
+ * Why any order of additions gives the same integral images: every sum in
+ * them is exact. A level-l pixel is a multiple of 4^-l in [-128, 128] and
+ * its square one of 16^-l below 2^14, and a level has at most 2^22 / 4^l
+ * pixels, so the largest sum of squares is below 2^(36 - 2l) units of
+ * 16^-l: 2^(36 + 2l) units in all, under double's 2^53 for every level the
+ * matcher builds (l <= 8). Sums of exactly representable numbers that stay
+ * below 2^53 units are exact in any order: the one-pass build, the bands
+ * and the AVX2 prefix sums (four lanes at once) write the same bits.
  * Every kernel is a pure function of its rows: the levels are the same
  * bits for any number of bands.
  */
@@ -51,35 +59,41 @@ void pv__down_f(const pv__fimg *src, pv__fimg *dst) {
   pv__down_f_rows(src, dst, 0, src->h / 2);
 }
 
-/* Running sums of one row (and of its squares) into s[1..w], q[1..w]
- * (s[0] = q[0] = 0): row y's part of the integral images, before the rows
- * above are added. */
-static void running_sums(const float *row, int w, double *s, double *q) {
+/* Row y of the integral images: s[x + 1] = above[x + 1] + the sum of
+ * row[0 .. x] (q: of the squares), s[0] = q[0] = 0; without above (NULL),
+ * the row's own running sums (the bands' first pass). Exact (see top). */
+static void integral_row(const pv_matcher *m, const float *row, int w, const double *sa,
+                         const double *qa, double *s, double *q) {
+#if defined(__x86_64__)
+  if (m->simd == PV__SIMD_AVX2) {
+    pv__integral_row_avx2(row, w, sa, qa, s, q);
+    return;
+  }
+#endif
+  (void)m;
   double rs = 0.0, rq = 0.0;
   s[0] = q[0] = 0.0;
   for (int x = 0; x < w; x++) {
     double v = row[x];
     rs += v;
     rq += v * v;
-    s[x + 1] = rs;
-    q[x + 1] = rq;
+    s[x + 1] = sa ? sa[x + 1] + rs : rs;
+    q[x + 1] = qa ? qa[x + 1] + rq : rq;
   }
 }
 
-void pv__integrals(const pv__fimg *img, double *isum, double *isq) {
+/* The top level's integral images (size (w+1)*(h+1)) in one pass. */
+static void integrals(const pv_matcher *m, const pv__fimg *img, double *isum, double *isq) {
   int w = img->w, h = img->h;
   size_t iw = (size_t)w + 1;
   for (size_t x = 0; x < iw; x++) isum[x] = isq[x] = 0.0;
   for (int y = 0; y < h; y++) {
     double *s = isum + (size_t)(y + 1) * iw, *q = isq + (size_t)(y + 1) * iw;
-    const double *sp = s - iw, *qp = q - iw;
-    running_sums(img->px + (size_t)y * (size_t)w, w, s, q);
-    for (size_t x = 1; x < iw; x++) {
-      s[x] = sp[x] + s[x];
-      q[x] = qp[x] + q[x];
-    }
+    integral_row(m, img->px + (size_t)y * (size_t)w, w, s - iw, q - iw, s, q);
   }
 }
+
+#define ONE_THREAD_BAND 4 /* top-level rows: 2^top image rows x 4 per band */
 
 /* Rows [Y0, Y1) << (top - l) of every level l (to each level's end when
  * last), each from the rows of level l - 1 below it. */
@@ -120,8 +134,8 @@ static void pyr_band(void *ctx, int b) {
   int w = m->lvl[t].w, y1 = last ? ht : Y1;
   size_t iw = (size_t)w + 1;
   for (int y = Y0; y < y1; y++)
-    running_sums(m->lvl[t].px + (size_t)y * (size_t)w, w, m->isum + (size_t)(y + 1) * iw,
-                 m->isq + (size_t)(y + 1) * iw);
+    integral_row(m, m->lvl[t].px + (size_t)y * (size_t)w, w, NULL, NULL,
+                 m->isum + (size_t)(y + 1) * iw, m->isq + (size_t)(y + 1) * iw);
 }
 
 /* Task b of the second pass: columns [x0, x1) summed down the rows. */
@@ -151,9 +165,13 @@ void pv__pyramid_build(pv_matcher *m, const pv_image *img) {
     m->lvl[l].w = w, m->lvl[l].h = h;
   }
   int nw = pv__workers_count(m->pool);
-  if (nw == 1) { /* one thread: the plain one-pass build */
-    build_levels(m, img, 0, m->lvl[t].h, 1);
-    pv__integrals(&m->lvl[t], m->isum, m->isq);
+  if (nw == 1) { /* one thread: bands of ONE_THREAD_BAND top-level rows,
+                    so that each level's rows are read back from the cache
+                    while the next level is made of them */
+    int ht = m->lvl[t].h;
+    for (int y = 0; y < ht; y += ONE_THREAD_BAND)
+      build_levels(m, img, y, y + ONE_THREAD_BAND, y + ONE_THREAD_BAND >= ht);
+    integrals(m, &m->lvl[t], m->isum, m->isq);
     return;
   }
   pyr_job j = {m, img, m->nband < h ? m->nband : h};

@@ -24,6 +24,7 @@
  * Buffers: each band's ring, accumulators, column sums and heap are
  * allocated at create (pv__scan_alloc); a scan allocates nothing.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "match_internal.h"
@@ -126,21 +127,74 @@ static void heap_sort(pv__cand *h, int n) {
   }
 }
 
-static void local_maxima(const float *a, const float *b, const float *c,
-                         int nu, int y, pv__cand *heap, int *n) {
-  for (int x = 0; x < nu; x++) {
-    float s = b[x];
-    int l = x > 0, r = x + 1 < nu;
-    if (l && !(s > b[x - 1])) continue;
-    if (r && !(s >= b[x + 1])) continue;
-    if (a && (!(s > a[x]) || (l && !(s > a[x - 1])) || (r && !(s > a[x + 1]))))
-      continue;
-    if (c && (!(s >= c[x]) || (l && !(s >= c[x - 1])) ||
-              (r && !(s >= c[x + 1]))))
-      continue;
-    pv__cand cd = {x, y, s};
-    heap_push(heap, n, cd);
+/* Whether b[x] is a local maximum of rows a, b, c (a or c NULL at the
+ * level's edges): above its left and upper neighbours, at least its right
+ * and lower ones (ties: the first in row order wins). NaN never is. */
+static int is_max(const float *a, const float *b, const float *c, int nu, int x) {
+  float s = b[x];
+  int l = x > 0, r = x + 1 < nu;
+  if (l && !(s > b[x - 1])) return 0;
+  if (r && !(s >= b[x + 1])) return 0;
+  if (a && (!(s > a[x]) || (l && !(s > a[x - 1])) || (r && !(s > a[x + 1])))) return 0;
+  if (c && (!(s >= c[x]) || (l && !(s >= c[x - 1])) || (r && !(s >= c[x + 1])))) return 0;
+  return 1;
+}
+
+/* The heap keeps the best PV__MATCH_CAND_CAP: once full, a score below its
+ * root's cannot enter (heap_push would refuse it), so it is not tested. */
+static float entry_floor(const pv__cand *heap, int n) {
+  return n < PV__MATCH_CAND_CAP ? -INFINITY : heap[0].score;
+}
+
+#if defined(__x86_64__)
+/* The interior of a row (1 <= x < nu - 1) eight placements at a time: the
+ * comparisons of is_max as masks (ordered compares: false on NaN, as the
+ * scalar !(s > v)), then is_max's answer for the lanes that pass. */
+__attribute__((target("avx2"))) static int maxima_avx2(const float *a, const float *b,
+                                                      const float *c, int nu, int y,
+                                                      pv__cand *heap, int *n) {
+  int x = 1;
+  for (; x + 8 <= nu - 1; x += 8) {
+    __m256 s = _mm256_loadu_ps(b + x);
+    __m256 m = _mm256_and_ps(_mm256_cmp_ps(s, _mm256_loadu_ps(b + x - 1), _CMP_GT_OQ),
+                             _mm256_cmp_ps(s, _mm256_loadu_ps(b + x + 1), _CMP_GE_OQ));
+    m = _mm256_and_ps(m, _mm256_cmp_ps(s, _mm256_set1_ps(entry_floor(heap, *n)), _CMP_GE_OQ));
+    if (a) {
+      m = _mm256_and_ps(m, _mm256_cmp_ps(s, _mm256_loadu_ps(a + x - 1), _CMP_GT_OQ));
+      m = _mm256_and_ps(m, _mm256_cmp_ps(s, _mm256_loadu_ps(a + x), _CMP_GT_OQ));
+      m = _mm256_and_ps(m, _mm256_cmp_ps(s, _mm256_loadu_ps(a + x + 1), _CMP_GT_OQ));
+    }
+    if (c) {
+      m = _mm256_and_ps(m, _mm256_cmp_ps(s, _mm256_loadu_ps(c + x - 1), _CMP_GE_OQ));
+      m = _mm256_and_ps(m, _mm256_cmp_ps(s, _mm256_loadu_ps(c + x), _CMP_GE_OQ));
+      m = _mm256_and_ps(m, _mm256_cmp_ps(s, _mm256_loadu_ps(c + x + 1), _CMP_GE_OQ));
+    }
+    unsigned bits = (unsigned)_mm256_movemask_ps(m);
+    while (bits) {
+      int i = x + __builtin_ctz(bits);
+      bits &= bits - 1;
+      heap_push(heap, n, (pv__cand){i, y, b[i]});
+    }
   }
+  return x;
+}
+#endif
+
+/* Pushes row y's local maxima (row b between a and c) into the heap, in
+ * order of x (the heap's content does not depend on how they are found). */
+static void local_maxima(const float *a, const float *b, const float *c,
+                         int nu, int y, int simd, pv__cand *heap, int *n) {
+  int x = 0;
+#if defined(__x86_64__)
+  if (simd == PV__SIMD_AVX2 && nu > 9) {
+    if (is_max(a, b, c, nu, 0)) heap_push(heap, n, (pv__cand){0, y, b[0]});
+    x = maxima_avx2(a, b, c, nu, y, heap, n);
+  }
+#else
+  (void)simd;
+#endif
+  for (; x < nu; x++)
+    if (is_max(a, b, c, nu, x)) heap_push(heap, n, (pv__cand){x, y, b[x]});
 }
 
 #if defined(__x86_64__)
@@ -251,7 +305,7 @@ static void scan_band(void *ctx, int b) {
     const float *a = y > 0 ? d->rows + (size_t)((y - 1) % 3) * rs : NULL;
     const float *bb = d->rows + (size_t)(y % 3) * rs;
     const float *c = y + 1 < nv ? d->rows + (size_t)((y + 1) % 3) * rs : NULL;
-    local_maxima(a, bb, c, nu, y, d->heap, &d->n);
+    local_maxima(a, bb, c, nu, y, m->simd, d->heap, &d->n);
   }
   heap_sort(d->heap, d->n);
 }
