@@ -24,7 +24,7 @@
 #define PV__MATCH_CAND_CAP 512    /* candidates followed down the pyramid */
 #define PV__MATCH_PAD 64          /* floats after each level and score row:
                                      vector kernels read and write past the
-                                     last placement (up to 31 floats) */
+                                     last placement (up to 63 floats) */
 
 /* Kernel sets (m->simd): chosen once at create by pv__simd_detect. */
 #define PV__SIMD_PORTABLE 0 /* GCC vector extensions, any CPU */
@@ -103,7 +103,7 @@ void pv__pyramid_build(pv_matcher *m, const pv_image *img);
 
 /* ---- ncc.c ---- */
 /* Exhaustive scores of row v of placements (w-tw+1 of them) into out, on a
- * float level with its integral images. acc: w rounded up to 8 floats. */
+ * float level with its integral images. acc: w + PV__MATCH_PAD floats. */
 void pv__ncc_row_f(const pv__fimg *img, const double *isum, const double *isq,
                    const pv__tlevel *tl, float *acc, int v, float *out,
                    int simd);
@@ -129,7 +129,7 @@ void pv__down_f_rows_avx2(const pv__fimg *src, pv__fimg *dst, int y0, int y1);
  * sa[x + 1] + sum row[0 .. x], q likewise for squares; sa, qa may be NULL. */
 void pv__integral_row_avx2(const float *row, int w, const double *sa, const double *qa,
                            double *s, double *q);
-/* Correlation sums of placements u = 0 .. nu-1 (rounded up to 32) of row v
+/* Correlation sums of placements u = 0 .. nu-1 (rounded up to 64) of row v
  * into acc. */
 void pv__cross_row_avx2(const pv__fimg *img, const pv__tlevel *tl, int v,
                         int nu, float *acc);
